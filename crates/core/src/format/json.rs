@@ -1,0 +1,153 @@
+//! One JSON object per run, for `jq` one-liners and scripts. Same exit code as Nagios.
+
+use serde::Serialize;
+
+use super::Report;
+use crate::output::Subcheck;
+use crate::perfdata::Perfdata;
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    plugin: &'a str,
+    state: &'static str,
+    code: i32,
+    summary: &'a str,
+    checks: Vec<CheckJson<'a>>,
+    perfdata: Vec<PerfdataJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted_checks: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    name: &'a str,
+    state: &'static str,
+    output: &'a str,
+    perfdata: Vec<PerfdataJson<'a>>,
+    checks: Vec<CheckJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PerfdataJson<'a> {
+    label: &'a str,
+    value: Option<f64>,
+    uom: &'static str,
+    warn: Option<String>,
+    crit: Option<String>,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
+    let result = report.result;
+    let mut run = RunJson {
+        plugin: report.plugin,
+        state: result.state.label(),
+        code: result.state.code(),
+        summary: &result.summary,
+        checks: Vec::new(),
+        perfdata: result.all_perfdata().into_iter().map(perfdata_json).collect(),
+        omitted_checks: None,
+    };
+    let frame = to_json(&run).len();
+
+    // Checks are what grows with the input; keep whole ones while they fit.
+    let room = limit.saturating_sub(frame + 64);
+    let mut used = 0;
+    for subcheck in &result.subchecks {
+        let check = check_json(subcheck);
+        used += to_json(&check).len() + 1;
+        if used > room {
+            break;
+        }
+        run.checks.push(check);
+    }
+    let omitted = result.subchecks.len() - run.checks.len();
+    run.omitted_checks = (omitted > 0).then_some(omitted);
+    let mut text = to_json(&run);
+    text.push('\n');
+    text
+}
+
+/// Serialising plain structs of strings and finite numbers cannot fail.
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
+}
+
+fn check_json(subcheck: &Subcheck) -> CheckJson<'_> {
+    CheckJson {
+        name: &subcheck.name,
+        state: subcheck.state.label(),
+        output: &subcheck.output,
+        perfdata: subcheck.perfdata.iter().map(perfdata_json).collect(),
+        checks: subcheck.subchecks.iter().map(check_json).collect(),
+    }
+}
+
+fn perfdata_json(metric: &Perfdata) -> PerfdataJson<'_> {
+    PerfdataJson {
+        label: &metric.label,
+        value: metric.value,
+        uom: metric.uom.suffix(),
+        warn: metric.warn.as_ref().map(ToString::to_string),
+        crit: metric.crit.as_ref().map(ToString::to_string),
+        min: metric.min,
+        max: metric.max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::format::{OutputFormat, Report};
+    use crate::output::{CheckResult, Subcheck};
+    use crate::perfdata::{Perfdata, Uom};
+    use crate::range::Range;
+    use crate::state::State;
+    use crate::threshold::Thresholds;
+
+    #[test]
+    fn json_has_the_documented_shape_with_numbers_as_numbers() {
+        let t = Thresholds::new(Range::parse("60").ok(), Range::parse("90").ok());
+        let mut result = CheckResult::new(State::Warning, "w stale");
+        result.subchecks.push(
+            Subcheck::new("w", State::Warning, "w stale, last beat 70s ago")
+                .with_perfdata(Perfdata::new("w_age", 70.5).uom(Uom::Seconds).thresholds(&t).min(0.0)),
+        );
+        let out = Report {
+            plugin: "check_heartbeat",
+            service: "HEARTBEAT",
+            result: &result,
+        }
+        .render(OutputFormat::Json, 65536);
+        assert_eq!(
+            out,
+            concat!(
+                r#"{"plugin":"check_heartbeat","state":"WARNING","code":1,"summary":"w stale","#,
+                r#""checks":[{"name":"w","state":"WARNING","output":"w stale, last beat 70s ago","#,
+                r#""perfdata":[{"label":"w_age","value":70.5,"uom":"s","warn":"60","crit":"90","min":0.0,"max":null}],"#,
+                r#""checks":[]}],"#,
+                r#""perfdata":[{"label":"w_age","value":70.5,"uom":"s","warn":"60","crit":"90","min":0.0,"max":null}]}"#,
+                "\n"
+            )
+        );
+    }
+
+    #[test]
+    fn json_drops_whole_checks_past_the_limit_and_counts_them() {
+        let mut result = CheckResult::new(State::Ok, "many");
+        for i in 0..500 {
+            result.subchecks.push(Subcheck::new(format!("c{i}"), State::Ok, "fine"));
+        }
+        let out = Report {
+            plugin: "p",
+            service: "S",
+            result: &result,
+        }
+        .render(OutputFormat::Json, 4096);
+        assert!(out.len() <= 4096);
+        let value: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+        let kept = value["checks"].as_array().expect("checks").len();
+        assert!(kept > 0 && kept < 500);
+        assert_eq!(value["omitted_checks"], 500 - kept);
+    }
+}
