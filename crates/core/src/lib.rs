@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod duration;
 pub mod format;
+pub mod io_error;
 pub mod number;
 pub mod output;
 pub mod perfdata;
@@ -15,6 +16,7 @@ pub mod threshold;
 
 pub use cli::{CommonArgs, OutputFormat, TimeoutSpec};
 pub use duration::parse_seconds;
+pub use io_error::describe_io;
 pub use output::{CheckResult, Subcheck};
 pub use perfdata::{Perfdata, Uom};
 pub use range::{Range, RangeError};

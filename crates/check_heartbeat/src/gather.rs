@@ -1,0 +1,157 @@
+//! The I/O half of the check: list the heartbeat paths, read each, ask the kernel about
+//! its process, consult the stall record.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use triage_heartbeat::{ReadError, ReadOptions, file_mtime, read_heartbeat};
+use triage_proc::{Liveness, ProcError, liveness, read_stat, to_pid};
+
+use crate::cli::Args;
+use crate::facts::{Found, HeartbeatFacts, HostFacts, ProcessFacts, SourceFacts, StallFact};
+use crate::stall::StallStore;
+
+/// A directory given with --dir that cannot be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list {}: {}", .0.display(), .1)]
+pub struct DirError(PathBuf, String);
+
+/// Reads the host-wide facts once.
+pub fn host_facts() -> HostFacts {
+    HostFacts {
+        now: triage_heartbeat::now_unix(),
+        boot_id: triage_proc::boot_id().ok(),
+    }
+}
+
+/// The `-f` files in order, then the `--dir` matches sorted by name.
+pub fn list_paths(args: &Args) -> Result<Vec<PathBuf>, DirError> {
+    let mut paths = args.file.clone();
+    if let Some(dir) = &args.dir {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| DirError(dir.clone(), triage_core::describe_io(&e)))?;
+        let pattern = CString::new(args.glob.as_bytes()).unwrap_or_default();
+        let mut matched: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|entry| glob_matches(&pattern, entry.file_name().as_bytes()))
+            .map(|entry| entry.path())
+            .collect();
+        matched.sort();
+        paths.extend(matched);
+    }
+    Ok(paths)
+}
+
+/// Shell-style matching by fnmatch(3); FNM_PERIOD keeps hidden files (a writer's temp
+/// files among them) out, as the shell would.
+fn glob_matches(pattern: &CString, name: &[u8]) -> bool {
+    let Ok(name) = CString::new(name) else {
+        return false;
+    };
+    // SAFETY: both are valid NUL-terminated strings that outlive the call.
+    unsafe { libc::fnmatch(pattern.as_ptr(), name.as_ptr(), libc::FNM_PERIOD) == 0 }
+}
+
+/// Everything knowable about one path.
+pub fn gather(path: &Path, args: &Args, host: &HostFacts, stall: &StallStore) -> SourceFacts {
+    let found = if args.mtime {
+        match file_mtime(path, args.follow_symlinks) {
+            Ok(mtime) => Found::Modified(mtime),
+            Err(error) => from_read_error(error),
+        }
+    } else {
+        let options = ReadOptions {
+            follow_symlinks: args.follow_symlinks,
+            ..ReadOptions::default()
+        };
+        match read_heartbeat(path, &options) {
+            Ok(heartbeat) => {
+                let process = heartbeat
+                    .pid
+                    .filter(|_| !args.ignore_pid)
+                    .map(process_facts);
+                let stall = match (args.stall_warning.or(args.stall_critical), heartbeat.iteration) {
+                    (None, _) => StallFact::NotTracked,
+                    (Some(_), None) => StallFact::NoIteration,
+                    (Some(_), Some(iteration)) => {
+                        stall.observe(path, &key_of(path, &heartbeat), iteration, host.now)
+                    }
+                };
+                Found::Heartbeat(Box::new(HeartbeatFacts {
+                    heartbeat,
+                    process,
+                    stall,
+                }))
+            }
+            Err(error) => from_read_error(error),
+        }
+    };
+    SourceFacts {
+        path: path.to_owned(),
+        found,
+    }
+}
+
+/// The name a heartbeat goes by: its `process_key`, else the file's stem.
+pub fn key_of(path: &Path, heartbeat: &triage_heartbeat::Heartbeat) -> String {
+    heartbeat
+        .process_key
+        .clone()
+        .filter(|k| !k.trim().is_empty())
+        .unwrap_or_else(|| stem(path))
+}
+
+/// The file name without its extension.
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn from_read_error(error: ReadError) -> Found {
+    match error {
+        ReadError::Missing(_) => Found::Missing,
+        ReadError::Invalid(..) => Found::Invalid(error.to_string()),
+        ReadError::Symlink(_) => Found::Refused(format!("{error} (use --follow-symlinks to allow)")),
+        other => Found::Refused(other.to_string()),
+    }
+}
+
+fn process_facts(pid: i64) -> ProcessFacts {
+    let mut liveness = liveness(pid).map_err(|e| e.to_string());
+    let mut stat = None;
+    if let (Ok(Liveness::Alive), Ok(valid)) = (&liveness, to_pid(pid)) {
+        match read_stat(valid) {
+            Ok(read) => stat = Some(read),
+            // Gone between kill() and the read: it died just now.
+            Err(ProcError::Gone(_)) => liveness = Ok(Liveness::Gone),
+            // hidepid or similar: alive, identity not verifiable.
+            Err(_) => {}
+        }
+    }
+    ProcessFacts {
+        pid,
+        liveness,
+        stat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, name: &str) -> bool {
+        glob_matches(&CString::new(pattern).expect("pattern"), name.as_bytes())
+    }
+
+    #[test]
+    fn globs_match_like_the_shell() {
+        assert!(matches("*.json", "worker-1.json"));
+        assert!(!matches("*.json", "worker-1.json.tmp"));
+        assert!(!matches("*.json", ".worker-1.json"));
+        assert!(matches("worker-?.json", "worker-7.json"));
+        assert!(matches("w[0-9].json", "w3.json"));
+        assert!(!matches("w[0-9].json", "wx.json"));
+    }
+}

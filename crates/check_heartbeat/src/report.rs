@@ -1,0 +1,113 @@
+//! Turns verdicts into the plugin's result: summary, long output, perfdata.
+
+use triage_core::duration::format_duration;
+use triage_core::{CheckResult, Perfdata, State, Subcheck, Uom};
+
+use crate::judge::Verdict;
+
+/// How many unhealthy heartbeats the summary names before "and N more".
+const NAMED_IN_SUMMARY: usize = 5;
+
+/// The result for a run over `verdicts` (at least one).
+pub fn report(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
+    match verdicts {
+        [single] => report_single(single, verbose),
+        many => report_many(many, mtime, verbose),
+    }
+}
+
+/// One heartbeat: the verdict is the line; long output only when there is more to say.
+fn report_single(verdict: &Verdict, verbose: u8) -> CheckResult {
+    let mut result = CheckResult::new(verdict.state, verdict.text.clone());
+    let problems = verdict.findings.iter().filter(|f| f.state.is_problem()).count();
+    let notes = verdict
+        .findings
+        .iter()
+        .any(|f| f.text.starts_with("stall detection"));
+    if verbose > 0 || problems > 1 || notes {
+        result.subchecks = verdict
+            .findings
+            .iter()
+            .map(|f| Subcheck::new(&verdict.key, f.state, f.text.clone()))
+            .collect();
+    }
+    if let Some(age) = verdict.age {
+        result.perfdata.push(age_metric("age", age, verdict));
+    }
+    if let Some(iteration) = verdict.iteration {
+        result
+            .perfdata
+            .push(Perfdata::new("iteration", iteration as f64).uom(Uom::Counter));
+    }
+    result
+}
+
+/// Many heartbeats: the summary names the unhealthy ones first, worst first; one line each.
+fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
+    let state = State::worst_of(verdicts.iter().map(|v| v.state));
+    let mut unhealthy: Vec<&Verdict> = verdicts.iter().filter(|v| v.state.is_problem()).collect();
+    unhealthy.sort_by_key(|v| std::cmp::Reverse(rank(v.state)));
+    let summary = if unhealthy.is_empty() {
+        let oldest = verdicts
+            .iter()
+            .filter(|v| v.age.is_some())
+            .max_by(|a, b| a.age.partial_cmp(&b.age).unwrap_or(std::cmp::Ordering::Equal));
+        let what = if mtime { "files fresh" } else { "heartbeats alive" };
+        let verb = if mtime { "modified" } else { "beat" };
+        match oldest.and_then(|v| v.age.map(|age| (v, age))) {
+            Some((v, age)) => format!(
+                "{} {what}, oldest {verb} {} ago ({})",
+                verdicts.len(),
+                format_duration(age.max(0.0)),
+                v.key
+            ),
+            None => format!("{} {what}", verdicts.len()),
+        }
+    } else {
+        let mut named: Vec<String> = unhealthy
+            .iter()
+            .take(NAMED_IN_SUMMARY)
+            .map(|v| format!("{} ({})", v.key, v.short))
+            .collect();
+        if unhealthy.len() > NAMED_IN_SUMMARY {
+            named.push(format!("and {} more", unhealthy.len() - NAMED_IN_SUMMARY));
+        }
+        format!("{} of {} unhealthy: {}", unhealthy.len(), verdicts.len(), named.join(", "))
+    };
+
+    let mut result = CheckResult::new(state, summary);
+    for verdict in verdicts {
+        let mut line = Subcheck::new(&verdict.key, verdict.state, verdict.text.clone());
+        let problems = verdict.findings.iter().filter(|f| f.state.is_problem()).count();
+        if verbose > 0 || problems > 1 {
+            line.subchecks = verdict
+                .findings
+                .iter()
+                .map(|f| Subcheck::new(&verdict.key, f.state, f.text.clone()))
+                .collect();
+        }
+        if let Some(age) = verdict.age {
+            line.perfdata.push(age_metric(&format!("{}_age", verdict.key), age, verdict));
+        }
+        result.subchecks.push(line);
+    }
+    result
+}
+
+fn age_metric(label: &str, age: f64, verdict: &Verdict) -> Perfdata {
+    // Whole seconds: sub-second jitter is noise in a graph of heartbeat ages.
+    Perfdata::new(label, age.max(0.0).round())
+        .uom(Uom::Seconds)
+        .thresholds(&verdict.thresholds)
+        .min(0.0)
+}
+
+/// Worst first in the summary, with the same order as [`State::worst`].
+fn rank(state: State) -> u8 {
+    match state {
+        State::Critical => 3,
+        State::Warning => 2,
+        State::Unknown => 1,
+        State::Ok => 0,
+    }
+}

@@ -1,0 +1,64 @@
+//! `heartbeat beat` and `heartbeat stop`: one write each.
+
+use std::path::Path;
+
+use triage_heartbeat::{HeartbeatWriter, ReadOptions, read_heartbeat};
+
+use crate::CommandError;
+use crate::cli::{BeatArgs, StopArgs};
+
+/// The key a heartbeat file goes by when none is given: its name without extension.
+pub(crate) fn default_key(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "heartbeat".to_owned())
+}
+
+/// Writes one heartbeat as the options say.
+pub fn beat(args: &BeatArgs) -> Result<(), CommandError> {
+    let key = args.key.clone().unwrap_or_else(|| default_key(&args.file));
+    let mut writer = match args.no_pid {
+        true => HeartbeatWriter::without_process(&args.file, key),
+        // A short-lived `heartbeat beat` vouches for whoever called it: the script.
+        false => {
+            let pid = args.pid.unwrap_or_else(|| std::os::unix::process::parent_id() as i32);
+            HeartbeatWriter::for_process(&args.file, key, pid)
+        }
+    };
+    let iteration = match args.increment {
+        true => Some(
+            read_heartbeat(&args.file, &ReadOptions::default())
+                .ok()
+                .and_then(|previous| previous.iteration)
+                .map_or(1, |i| i.saturating_add(1)),
+        ),
+        false => args.iteration,
+    };
+    let heartbeat = writer.template();
+    heartbeat.status = Some(args.status.clone());
+    heartbeat.message = args.message.clone();
+    heartbeat.interval_s = args.interval;
+    heartbeat.iteration = iteration;
+    Ok(writer.write()?)
+}
+
+/// Marks a clean stop, keeping what the last heartbeat said, or removes the file.
+pub fn stop(args: &StopArgs) -> Result<(), CommandError> {
+    if args.remove {
+        return match std::fs::remove_file(&args.file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CommandError::Remove(
+                args.file.display().to_string(),
+                triage_core::describe_io(&e),
+            )),
+            _ => Ok(()),
+        };
+    }
+    let mut writer = match read_heartbeat(&args.file, &ReadOptions::default()) {
+        Ok(previous) => HeartbeatWriter::resume(&args.file, previous),
+        Err(_) => HeartbeatWriter::without_process(&args.file, default_key(&args.file)),
+    };
+    if args.message.is_some() {
+        writer.template().message = args.message.clone();
+    }
+    Ok(writer.stop()?)
+}
