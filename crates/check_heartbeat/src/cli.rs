@@ -28,7 +28,12 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 
     /// File-name pattern for --dir (shell glob; hidden files never match).
-    #[arg(long = "glob", value_name = "PATTERN", default_value = "*.json", requires = "dir")]
+    #[arg(
+        long = "glob",
+        value_name = "PATTERN",
+        default_value = "*.json",
+        requires = "dir"
+    )]
     pub glob: String,
 
     /// Judge the files' modification time instead of a JSON heartbeat (any file or directory).
@@ -93,6 +98,8 @@ impl triage_core::runner::PluginArgs for Args {
 
 fn parse_duration(text: &str) -> Result<f64, String> {
     parse_seconds(text).ok_or_else(|| {
-        format!("'{text}' is not a duration: expected seconds, or a number with s, m, h or d (90s, 5m)")
+        format!(
+            "'{text}' is not a duration: expected seconds, or a number with s, m, h or d (90s, 5m)"
+        )
     })
 }

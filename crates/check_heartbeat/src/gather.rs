@@ -71,7 +71,10 @@ pub fn gather(path: &Path, args: &Args, host: &HostFacts, stall: &StallStore) ->
                     .pid
                     .filter(|_| !args.ignore_pid)
                     .map(process_facts);
-                let stall = match (args.stall_warning.or(args.stall_critical), heartbeat.iteration) {
+                let stall = match (
+                    args.stall_warning.or(args.stall_critical),
+                    heartbeat.iteration,
+                ) {
                     (None, _) => StallFact::NotTracked,
                     (Some(_), None) => StallFact::NoIteration,
                     (Some(_), Some(iteration)) => {
@@ -113,7 +116,9 @@ fn from_read_error(error: ReadError) -> Found {
     match error {
         ReadError::Missing(_) => Found::Missing,
         ReadError::Invalid(..) => Found::Invalid(error.to_string()),
-        ReadError::Symlink(_) => Found::Refused(format!("{error} (use --follow-symlinks to allow)")),
+        ReadError::Symlink(_) => {
+            Found::Refused(format!("{error} (use --follow-symlinks to allow)"))
+        }
         other => Found::Refused(other.to_string()),
     }
 }

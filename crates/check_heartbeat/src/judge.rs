@@ -60,8 +60,16 @@ impl Policy {
             None => (DEFAULT_WARNING_S, DEFAULT_CRITICAL_S),
         };
         Thresholds::new(
-            Some(self.warning.clone().unwrap_or_else(|| Range::upper(warning))),
-            Some(self.critical.clone().unwrap_or_else(|| Range::upper(critical))),
+            Some(
+                self.warning
+                    .clone()
+                    .unwrap_or_else(|| Range::upper(warning)),
+            ),
+            Some(
+                self.critical
+                    .clone()
+                    .unwrap_or_else(|| Range::upper(critical)),
+            ),
         )
     }
 }
@@ -131,8 +139,18 @@ pub fn judge(facts: &SourceFacts, host: &HostFacts, policy: &Policy) -> Verdict 
             let text = format!("{key}: no heartbeat file at {path}");
             unreadable(key, policy.missing_state, "missing", text)
         }
-        Found::Refused(reason) => unreadable(stem(&facts.path), State::Unknown, "unreadable", reason.clone()),
-        Found::Invalid(reason) => unreadable(stem(&facts.path), policy.invalid_state, "invalid", reason.clone()),
+        Found::Refused(reason) => unreadable(
+            stem(&facts.path),
+            State::Unknown,
+            "unreadable",
+            reason.clone(),
+        ),
+        Found::Invalid(reason) => unreadable(
+            stem(&facts.path),
+            policy.invalid_state,
+            "invalid",
+            reason.clone(),
+        ),
         Found::Modified(mtime) => judge_mtime(stem(&facts.path), host.now - mtime, policy),
         Found::Heartbeat(found) => {
             let heartbeat = &found.heartbeat;
@@ -158,28 +176,61 @@ pub fn judge(facts: &SourceFacts, host: &HostFacts, policy: &Policy) -> Verdict 
                 )
             }));
             findings.extend(status_finding(&key, heartbeat, policy.allow_stopped));
-            if !from_earlier_boot && !ended {
-                if let Some(process) = &found.process {
-                    findings.push(pid_finding(&key, heartbeat, process, age));
-                }
+            if let Some(process) = found
+                .process
+                .as_ref()
+                .filter(|_| !from_earlier_boot && !ended)
+            {
+                findings.push(pid_finding(&key, heartbeat, process, age));
             }
-            findings.push(age_finding(&key, "last beat", age, &thresholds, policy.max_skew));
+            findings.push(age_finding(
+                &key,
+                "last beat",
+                age,
+                &thresholds,
+                policy.max_skew,
+            ));
             if !stopped_on_purpose {
-                findings.extend(stall_finding(&key, heartbeat.iteration, &found.stall, policy));
+                findings.extend(stall_finding(
+                    &key,
+                    heartbeat.iteration,
+                    &found.stall,
+                    policy,
+                ));
             }
             let alive = if stopped_on_purpose {
-                format!("{key} stopped on purpose, last beat {} ago", format_duration(age))
+                format!(
+                    "{key} stopped on purpose, last beat {} ago",
+                    format_duration(age)
+                )
             } else {
-                format!("{key} alive, beat {} ago{}", format_duration(age), identity_note(heartbeat))
+                format!(
+                    "{key} alive, beat {} ago{}",
+                    format_duration(age),
+                    identity_note(heartbeat)
+                )
             };
-            conclude(key, alive, Some(age), thresholds, heartbeat.iteration, findings)
+            conclude(
+                key,
+                alive,
+                Some(age),
+                thresholds,
+                heartbeat.iteration,
+                findings,
+            )
         }
     }
 }
 
 fn judge_mtime(key: String, age: f64, policy: &Policy) -> Verdict {
     let thresholds = policy.thresholds(None);
-    let findings = vec![age_finding(&key, "modified", age, &thresholds, policy.max_skew)];
+    let findings = vec![age_finding(
+        &key,
+        "modified",
+        age,
+        &thresholds,
+        policy.max_skew,
+    )];
     let fresh = format!("{key} modified {} ago", format_duration(age));
     conclude(key, fresh, Some(age), thresholds, None, findings)
 }
@@ -194,7 +245,10 @@ fn conclude(
     findings: Vec<Finding>,
 ) -> Verdict {
     let state = State::worst_of(findings.iter().map(|f| f.state));
-    let (text, short) = match findings.iter().find(|f| f.state == state && state.is_problem()) {
+    let (text, short) = match findings
+        .iter()
+        .find(|f| f.state == state && state.is_problem())
+    {
         None => (healthy_text, String::new()),
         Some(worst) => {
             let others: Vec<&str> = findings
@@ -308,7 +362,9 @@ fn pid_finding(key: &str, heartbeat: &Heartbeat, process: &ProcessFacts, age: f6
             (Some(stat), _) if stat.is_zombie() => Finding::new(
                 State::Critical,
                 format!("pid {pid} zombie"),
-                format!("{key}: pid {pid} is a zombie, exited but not reaped (heartbeat {old} old)"),
+                format!(
+                    "{key}: pid {pid} is a zombie, exited but not reaped (heartbeat {old} old)"
+                ),
             ),
             (Some(stat), Some(ticks)) if stat.start_ticks != ticks => Finding::new(
                 State::Critical,
@@ -318,7 +374,9 @@ fn pid_finding(key: &str, heartbeat: &Heartbeat, process: &ProcessFacts, age: f6
                     stat.comm, stat.start_ticks
                 ),
             ),
-            (Some(_), Some(_)) => Finding::ok(format!("pid {pid} running, same process (start ticks match)")),
+            (Some(_), Some(_)) => Finding::ok(format!(
+                "pid {pid} running, same process (start ticks match)"
+            )),
             _ => Finding::ok(format!("pid {pid} running")),
         },
     }
@@ -341,12 +399,23 @@ fn age_finding(key: &str, what: &str, age: f64, thresholds: &Thresholds, max_ske
     let age = age.max(0.0);
     let state = thresholds.evaluate(age);
     let shown = format_duration(age);
-    let limit = thresholds.range_for(state).map(describe_limit).unwrap_or_default();
+    let limit = thresholds
+        .range_for(state)
+        .map(describe_limit)
+        .unwrap_or_default();
     match state {
         State::Ok => Finding::ok(format!(
             "{what} {shown} ago (warning {}, critical {})",
-            thresholds.warning.as_ref().map(describe_range).unwrap_or_default(),
-            thresholds.critical.as_ref().map(describe_range).unwrap_or_default()
+            thresholds
+                .warning
+                .as_ref()
+                .map(describe_range)
+                .unwrap_or_default(),
+            thresholds
+                .critical
+                .as_ref()
+                .map(describe_range)
+                .unwrap_or_default()
         )),
         _ => Finding::new(
             state,
@@ -357,14 +426,25 @@ fn age_finding(key: &str, what: &str, age: f64, thresholds: &Thresholds, max_ske
 }
 
 /// How long `iteration` has stood still, against --stall-warning/--stall-critical.
-fn stall_finding(key: &str, iteration: Option<u64>, stall: &StallFact, policy: &Policy) -> Option<Finding> {
+fn stall_finding(
+    key: &str,
+    iteration: Option<u64>,
+    stall: &StallFact,
+    policy: &Policy,
+) -> Option<Finding> {
     let iteration = iteration.unwrap_or_default();
     match stall {
         StallFact::NotTracked => None,
-        StallFact::NoIteration => Some(Finding::ok("stall detection needs an iteration field; none in the heartbeat")),
-        StallFact::Skipped(reason) => Some(Finding::ok(format!("stall detection skipped: {reason}"))),
+        StallFact::NoIteration => Some(Finding::ok(
+            "stall detection needs an iteration field; none in the heartbeat",
+        )),
+        StallFact::Skipped(reason) => {
+            Some(Finding::ok(format!("stall detection skipped: {reason}")))
+        }
         StallFact::FirstSeen => Some(Finding::ok(format!("iteration {iteration} first seen"))),
-        StallFact::Progressed => Some(Finding::ok(format!("iteration {iteration} advanced since the last check"))),
+        StallFact::Progressed => Some(Finding::ok(format!(
+            "iteration {iteration} advanced since the last check"
+        ))),
         StallFact::Unchanged(seconds) => {
             let over = |limit: Option<f64>| limit.filter(|l| *seconds > *l);
             let (state, limit) = match (over(policy.stall_critical), over(policy.stall_warning)) {

@@ -31,7 +31,11 @@ pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub fn check(args: &Args, context: &Context) -> Result<CheckResult, gather::DirError> {
     let paths = gather::list_paths(args)?;
     if paths.is_empty() {
-        let dir = args.dir.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
+        let dir = args
+            .dir
+            .as_deref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
         return Ok(CheckResult::new(
             args.missing_state,
             format!("no heartbeat files matching '{}' in {dir}", args.glob),

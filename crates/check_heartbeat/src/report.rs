@@ -19,7 +19,11 @@ pub fn report(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
 /// One heartbeat: the verdict is the line; long output only when there is more to say.
 fn report_single(verdict: &Verdict, verbose: u8) -> CheckResult {
     let mut result = CheckResult::new(verdict.state, verdict.text.clone());
-    let problems = verdict.findings.iter().filter(|f| f.state.is_problem()).count();
+    let problems = verdict
+        .findings
+        .iter()
+        .filter(|f| f.state.is_problem())
+        .count();
     let notes = verdict
         .findings
         .iter()
@@ -48,11 +52,16 @@ fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
     let mut unhealthy: Vec<&Verdict> = verdicts.iter().filter(|v| v.state.is_problem()).collect();
     unhealthy.sort_by_key(|v| std::cmp::Reverse(rank(v.state)));
     let summary = if unhealthy.is_empty() {
-        let oldest = verdicts
-            .iter()
-            .filter(|v| v.age.is_some())
-            .max_by(|a, b| a.age.partial_cmp(&b.age).unwrap_or(std::cmp::Ordering::Equal));
-        let what = if mtime { "files fresh" } else { "heartbeats alive" };
+        let oldest = verdicts.iter().filter(|v| v.age.is_some()).max_by(|a, b| {
+            a.age
+                .partial_cmp(&b.age)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let what = if mtime {
+            "files fresh"
+        } else {
+            "heartbeats alive"
+        };
         let verb = if mtime { "modified" } else { "beat" };
         match oldest.and_then(|v| v.age.map(|age| (v, age))) {
             Some((v, age)) => format!(
@@ -72,13 +81,22 @@ fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
         if unhealthy.len() > NAMED_IN_SUMMARY {
             named.push(format!("and {} more", unhealthy.len() - NAMED_IN_SUMMARY));
         }
-        format!("{} of {} unhealthy: {}", unhealthy.len(), verdicts.len(), named.join(", "))
+        format!(
+            "{} of {} unhealthy: {}",
+            unhealthy.len(),
+            verdicts.len(),
+            named.join(", ")
+        )
     };
 
     let mut result = CheckResult::new(state, summary);
     for verdict in verdicts {
         let mut line = Subcheck::new(&verdict.key, verdict.state, verdict.text.clone());
-        let problems = verdict.findings.iter().filter(|f| f.state.is_problem()).count();
+        let problems = verdict
+            .findings
+            .iter()
+            .filter(|f| f.state.is_problem())
+            .count();
         if verbose > 0 || problems > 1 {
             line.subchecks = verdict
                 .findings
@@ -87,7 +105,8 @@ fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
                 .collect();
         }
         if let Some(age) = verdict.age {
-            line.perfdata.push(age_metric(&format!("{}_age", verdict.key), age, verdict));
+            line.perfdata
+                .push(age_metric(&format!("{}_age", verdict.key), age, verdict));
         }
         result.subchecks.push(line);
     }

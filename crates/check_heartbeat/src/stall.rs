@@ -59,7 +59,13 @@ impl StallStore {
             Some(_) => StallFact::Progressed,
             None => StallFact::FirstSeen,
         };
-        match write_record(&file, StallRecord { iteration, since: now }) {
+        match write_record(
+            &file,
+            StallRecord {
+                iteration,
+                since: now,
+            },
+        ) {
             Ok(()) => fact,
             Err(reason) => StallFact::Skipped(reason),
         }
@@ -82,7 +88,12 @@ fn write_record(file: &Path, record: StallRecord) -> Result<(), String> {
 fn default_state_dir() -> Result<PathBuf, String> {
     let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(dirs) = env("STATE_DIRECTORY") {
-        let first = dirs.to_string_lossy().split(':').next().unwrap_or("").to_owned();
+        let first = dirs
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_owned();
         return Ok(PathBuf::from(first));
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -103,9 +114,18 @@ fn record_name(path: &Path, key: &str) -> String {
     let readable: String = key
         .chars()
         .take(64)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    format!("heartbeat-{readable}-{:016x}.json", fnv1a(absolute.as_os_str().as_encoded_bytes()))
+    format!(
+        "heartbeat-{readable}-{:016x}.json",
+        fnv1a(absolute.as_os_str().as_encoded_bytes())
+    )
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -124,12 +144,24 @@ mod tests {
         let store = StallStore::open(Some(dir.path()));
         let hb = Path::new("/run/app/w.json");
         assert_eq!(store.observe(hb, "w", 5, 1000.0), StallFact::FirstSeen);
-        assert_eq!(store.observe(hb, "w", 5, 1030.0), StallFact::Unchanged(30.0));
-        assert_eq!(store.observe(hb, "w", 5, 1090.0), StallFact::Unchanged(90.0));
+        assert_eq!(
+            store.observe(hb, "w", 5, 1030.0),
+            StallFact::Unchanged(30.0)
+        );
+        assert_eq!(
+            store.observe(hb, "w", 5, 1090.0),
+            StallFact::Unchanged(90.0)
+        );
         assert_eq!(store.observe(hb, "w", 6, 1100.0), StallFact::Progressed);
-        assert_eq!(store.observe(hb, "w", 6, 1110.0), StallFact::Unchanged(10.0));
+        assert_eq!(
+            store.observe(hb, "w", 6, 1110.0),
+            StallFact::Unchanged(10.0)
+        );
         // Same key, other file: its own record.
-        assert_eq!(store.observe(Path::new("/other/w.json"), "w", 6, 1110.0), StallFact::FirstSeen);
+        assert_eq!(
+            store.observe(Path::new("/other/w.json"), "w", 6, 1110.0),
+            StallFact::FirstSeen
+        );
     }
 
     #[test]
@@ -137,7 +169,10 @@ mod tests {
         let store = StallStore::open(Some(Path::new("/proc/triage-cannot-exist")));
         match store.observe(Path::new("/x.json"), "x", 1, 0.0) {
             StallFact::Skipped(reason) => {
-                assert!(reason.starts_with("cannot create /proc/triage-cannot-exist: "), "{reason}")
+                assert!(
+                    reason.starts_with("cannot create /proc/triage-cannot-exist: "),
+                    "{reason}"
+                )
             }
             other => panic!("expected Skipped, got {other:?}"),
         }

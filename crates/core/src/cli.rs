@@ -44,11 +44,21 @@ pub struct CommonArgs {
     pub verbose: u8,
 
     /// Output for Nagios/Icinga (default), as one JSON object, or as a Checkmk local check.
-    #[arg(long = "output-format", value_name = "FORMAT", value_enum, default_value_t, help_heading = "Common options")]
+    #[arg(
+        long = "output-format",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t,
+        help_heading = "Common options"
+    )]
     pub output_format: OutputFormat,
 
     /// Name shown before the state (nagios) or as the Checkmk service name.
-    #[arg(long = "service-name", value_name = "NAME", help_heading = "Common options")]
+    #[arg(
+        long = "service-name",
+        value_name = "NAME",
+        help_heading = "Common options"
+    )]
     pub service_name: Option<String>,
 }
 
@@ -80,7 +90,9 @@ impl TimeoutSpec {
         let seconds = parse_decimal(seconds_text)
             .filter(|s| (0.0..=MAX_TIMEOUT_SECONDS).contains(s))
             .ok_or_else(|| {
-                format!("'{text}' is not a timeout: expected SECONDS[:STATE] with 0 to 86400 seconds")
+                format!(
+                    "'{text}' is not a timeout: expected SECONDS[:STATE] with 0 to 86400 seconds"
+                )
             })?;
         let state = state_text
             .map(|s| {
@@ -106,8 +118,9 @@ impl fmt::Display for TimeoutSpec {
 
 /// Parses a state name or code for clap.
 pub fn parse_state(text: &str) -> Result<State, String> {
-    text.parse::<State>()
-        .map_err(|_| format!("'{text}' is not a state: expected ok, warning, critical, unknown or 0-3"))
+    text.parse::<State>().map_err(|_| {
+        format!("'{text}' is not a state: expected ok, warning, critical, unknown or 0-3")
+    })
 }
 
 #[cfg(test)]
@@ -118,15 +131,24 @@ mod tests {
     fn timeouts_parse_with_and_without_state() {
         assert_eq!(
             TimeoutSpec::parse("10"),
-            Ok(TimeoutSpec { seconds: 10.0, state: None })
+            Ok(TimeoutSpec {
+                seconds: 10.0,
+                state: None
+            })
         );
         assert_eq!(
             TimeoutSpec::parse("2.5:UNKNOWN"),
-            Ok(TimeoutSpec { seconds: 2.5, state: Some(State::Unknown) })
+            Ok(TimeoutSpec {
+                seconds: 2.5,
+                state: Some(State::Unknown)
+            })
         );
         assert_eq!(
             TimeoutSpec::parse("5:1"),
-            Ok(TimeoutSpec { seconds: 5.0, state: Some(State::Warning) })
+            Ok(TimeoutSpec {
+                seconds: 5.0,
+                state: Some(State::Warning)
+            })
         );
         assert_eq!(TimeoutSpec::parse("0").map(|t| t.duration()), Ok(None));
     }
@@ -142,7 +164,10 @@ mod tests {
         assert!(TimeoutSpec::parse("99999999").is_err());
         assert_eq!(
             TimeoutSpec::parse("5:maybe"),
-            Err("'5:maybe' is not a timeout: 'maybe' is not ok, warning, critical, unknown or 0-3".into())
+            Err(
+                "'5:maybe' is not a timeout: 'maybe' is not ok, warning, critical, unknown or 0-3"
+                    .into()
+            )
         );
     }
 }

@@ -70,7 +70,10 @@ mod tests {
         assert_eq!(format_number(-3.0).as_deref(), Some("-3"));
         assert_eq!(format_number(0.5).as_deref(), Some("0.5"));
         assert_eq!(format_number(0.001234).as_deref(), Some("0.001234"));
-        assert_eq!(format_number(1e21).as_deref(), Some("1000000000000000000000"));
+        assert_eq!(
+            format_number(1e21).as_deref(),
+            Some("1000000000000000000000")
+        );
         assert_eq!(format_number(1e-9).as_deref(), Some("0"));
         assert_eq!(format_number(-0.0).as_deref(), Some("0"));
         assert_eq!(format_number(2.0 / 3.0).as_deref(), Some("0.666667"));

@@ -159,13 +159,21 @@ mod tests {
     #[test]
     fn full_metric_matches_the_c_suite_shape() {
         let t = Thresholds::new(Range::parse("60").ok(), Range::parse("90").ok());
-        let p = Perfdata::new("age", 4.0).uom(Uom::Seconds).thresholds(&t).min(0.0);
+        let p = Perfdata::new("age", 4.0)
+            .uom(Uom::Seconds)
+            .thresholds(&t)
+            .min(0.0);
         assert_eq!(p.to_string(), "age=4s;60;90;0;");
     }
 
     #[test]
     fn bare_metric_has_no_fields() {
-        assert_eq!(Perfdata::new("iteration", 42.0).uom(Uom::Counter).to_string(), "iteration=42c");
+        assert_eq!(
+            Perfdata::new("iteration", 42.0)
+                .uom(Uom::Counter)
+                .to_string(),
+            "iteration=42c"
+        );
     }
 
     #[test]
@@ -189,7 +197,11 @@ mod tests {
     #[test]
     fn ranges_and_bounds_render_in_range_syntax() {
         let t = Thresholds::new(Range::parse("~:10").ok(), Range::parse("@5:20").ok());
-        let p = Perfdata::new("used", 55.5).uom(Uom::Percent).thresholds(&t).min(0.0).max(100.0);
+        let p = Perfdata::new("used", 55.5)
+            .uom(Uom::Percent)
+            .thresholds(&t)
+            .min(0.0)
+            .max(100.0);
         assert_eq!(p.to_string(), "used=55.5%;~:10;@5:20;0;100");
         let p = Perfdata::new("big", 1e20).uom(Uom::Bytes);
         assert_eq!(p.to_string(), "big=100000000000000000000B");

@@ -18,7 +18,9 @@ pub struct Range {
 
 /// Why a threshold text is not a range; the message quotes the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{text}' is not a valid range: {reason} (expected [@][start:]end such as 10, 10:, ~:10, 10:20 or @10:20)")]
+#[error(
+    "'{text}' is not a valid range: {reason} (expected [@][start:]end such as 10, 10:, ~:10, 10:20 or @10:20)"
+)]
 pub struct RangeError {
     text: String,
     reason: &'static str,
@@ -121,7 +123,10 @@ fn parse_with(text: &str, number: fn(&str) -> Option<f64>) -> Result<Range, Rang
     let (start, end) = match body.split_once(':') {
         None => {
             if body == "~" {
-                return Err(RangeError::new(text, "'~' needs ':' and an end, as in ~:10"));
+                return Err(RangeError::new(
+                    text,
+                    "'~' needs ':' and an end, as in ~:10",
+                ));
             }
             let end = number(body).ok_or_else(|| RangeError::new(text, "not a number"))?;
             (0.0, end)
@@ -231,8 +236,14 @@ mod tests {
     fn malformed_ranges_quote_the_text() {
         let cases = [
             ("abc", "'abc' is not a valid range: not a number"),
-            ("~", "'~' is not a valid range: '~' needs ':' and an end, as in ~:10"),
-            ("10:5", "'10:5' is not a valid range: the start is greater than the end"),
+            (
+                "~",
+                "'~' is not a valid range: '~' needs ':' and an end, as in ~:10",
+            ),
+            (
+                "10:5",
+                "'10:5' is not a valid range: the start is greater than the end",
+            ),
             ("", "'' is not a valid range: it is empty"),
             (
                 "/root:10",
@@ -242,7 +253,10 @@ mod tests {
             ("inf", "'inf' is not a valid range: not a number"),
             ("@", "'@' is not a valid range: nothing follows '@'"),
             ("1:x", "'1:x' is not a valid range: the end is not a number"),
-            ("x:1", "'x:1' is not a valid range: the start is not a number"),
+            (
+                "x:1",
+                "'x:1' is not a valid range: the start is not a number",
+            ),
             ("10%", "'10%' is not a valid range: not a number"),
             ("1e3", "'1e3' is not a valid range: not a number"),
         ];
@@ -252,15 +266,17 @@ mod tests {
                 error.starts_with(message),
                 "{text:?}: got {error:?}, expected it to start with {message:?}"
             );
-            assert!(error.ends_with(
-                "(expected [@][start:]end such as 10, 10:, ~:10, 10:20 or @10:20)"
-            ));
+            assert!(
+                error.ends_with("(expected [@][start:]end such as 10, 10:, ~:10, 10:20 or @10:20)")
+            );
         }
     }
 
     #[test]
     fn ranges_display_as_given() {
-        for text in ["10", "10:", "~:10", "10:20", "@10:20", "-7:23", ":5.75", "010"] {
+        for text in [
+            "10", "10:", "~:10", "10:20", "@10:20", "-7:23", ":5.75", "010",
+        ] {
             assert_eq!(Range::parse(text).expect(text).to_string(), text);
         }
     }
@@ -271,8 +287,14 @@ mod tests {
         assert_eq!(range.to_string(), "300");
         assert!(range.alerts(301.0));
         assert!(!range.alerts(300.0));
-        assert_eq!(Range::parse_duration("90s:2h").expect("").to_string(), "90:7200");
-        assert_eq!(Range::parse_duration("~:1d").expect("").to_string(), "~:86400");
+        assert_eq!(
+            Range::parse_duration("90s:2h").expect("").to_string(),
+            "90:7200"
+        );
+        assert_eq!(
+            Range::parse_duration("~:1d").expect("").to_string(),
+            "~:86400"
+        );
         assert_eq!(Range::parse_duration("@1m:").expect("").to_string(), "@60:");
         assert_eq!(Range::parse_duration("120").expect("").to_string(), "120");
         assert!(Range::parse_duration("5x").is_err());

@@ -62,7 +62,11 @@ where
                 ErrorKind::DisplayHelp
                 | ErrorKind::DisplayVersion
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => error.to_string(),
-                _ => usage_error(plugin.name, &error, &A::command().render_usage().to_string()),
+                _ => usage_error(
+                    plugin.name,
+                    &error,
+                    &A::command().render_usage().to_string(),
+                ),
             };
             emit(&text);
             return State::Unknown.into();
@@ -157,7 +161,10 @@ fn arm_watchdog(seconds: f64, state: State) {
             std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
             let service = SERVICE.get().map(String::as_str).unwrap_or("PLUGIN");
             let seconds = format_number(seconds).unwrap_or_default();
-            emit(&format!("{service} {}: timed out after {seconds} seconds\n", state.label()));
+            emit(&format!(
+                "{service} {}: timed out after {seconds} seconds\n",
+                state.label()
+            ));
             std::process::exit(state.code());
         });
     if spawned.is_err() {
@@ -210,7 +217,11 @@ mod tests {
 
     fn message(args: &[&str]) -> String {
         let error = TestArgs::try_parse_from(args).expect_err("must fail");
-        usage_error("check_test", &error, &TestArgs::command().render_usage().to_string())
+        usage_error(
+            "check_test",
+            &error,
+            &TestArgs::command().render_usage().to_string(),
+        )
     }
 
     #[test]

@@ -77,7 +77,10 @@ mod tests {
         let hb: Heartbeat = serde_json::from_str(r#"{"timestamp": 1770272249}"#).expect("parses");
         assert_eq!(hb.timestamp, Timestamp(1_770_272_249.0));
         let error = serde_json::from_str::<Heartbeat>(r#"{"pid": 1}"#).expect_err("no timestamp");
-        assert_eq!(error.to_string(), "missing field `timestamp` at line 1 column 10");
+        assert_eq!(
+            error.to_string(),
+            "missing field `timestamp` at line 1 column 10"
+        );
     }
 
     #[test]

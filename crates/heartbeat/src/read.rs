@@ -7,8 +7,8 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use triage_core::describe_io as describe;
 use crate::document::Heartbeat;
+use triage_core::describe_io as describe;
 
 /// Heartbeats are a few hundred bytes; anything past this is not one.
 pub const MAX_HEARTBEAT_BYTES: u64 = 1024 * 1024;
@@ -75,7 +75,11 @@ fn read_once(path: &Path, options: &ReadOptions) -> Result<Heartbeat, ReadError>
         return Err(ReadError::NotRegular(path.to_owned(), file_kind(&metadata)));
     }
     if metadata.len() > options.max_bytes {
-        return Err(ReadError::TooLarge(path.to_owned(), metadata.len(), options.max_bytes));
+        return Err(ReadError::TooLarge(
+            path.to_owned(),
+            metadata.len(),
+            options.max_bytes,
+        ));
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
     // The file may grow between fstat and read; never read more than the limit.
@@ -83,7 +87,11 @@ fn read_once(path: &Path, options: &ReadOptions) -> Result<Heartbeat, ReadError>
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Io(path.to_owned(), describe(&e)))?;
     if bytes.len() as u64 > options.max_bytes {
-        return Err(ReadError::TooLarge(path.to_owned(), bytes.len() as u64, options.max_bytes));
+        return Err(ReadError::TooLarge(
+            path.to_owned(),
+            bytes.len() as u64,
+            options.max_bytes,
+        ));
     }
     serde_json::from_slice(&bytes).map_err(|e| {
         let what = match e.classify() {
@@ -168,7 +176,9 @@ mod tests {
         let base = dir.path();
         let missing = base.join("missing.json");
         assert_eq!(
-            read_heartbeat(&missing, &options()).expect_err("missing").to_string(),
+            read_heartbeat(&missing, &options())
+                .expect_err("missing")
+                .to_string(),
             format!("{}: no such file", missing.display())
         );
 
@@ -177,7 +187,9 @@ mod tests {
         let link = base.join("link.json");
         std::os::unix::fs::symlink(&target, &link).expect("symlink");
         assert_eq!(
-            read_heartbeat(&link, &options()).expect_err("symlink").to_string(),
+            read_heartbeat(&link, &options())
+                .expect_err("symlink")
+                .to_string(),
             format!("{}: is a symbolic link, not followed", link.display())
         );
         let followed = ReadOptions {
@@ -187,14 +199,18 @@ mod tests {
         assert!(read_heartbeat(&link, &followed).is_ok());
 
         assert_eq!(
-            read_heartbeat(base, &options()).expect_err("dir").to_string(),
+            read_heartbeat(base, &options())
+                .expect_err("dir")
+                .to_string(),
             format!("{}: not a regular file (a directory)", base.display())
         );
 
         let torn = base.join("torn.json");
         std::fs::write(&torn, r#"{"timestamp": "2026-02"#).expect("write");
         assert_eq!(
-            read_heartbeat(&torn, &options()).expect_err("torn").to_string(),
+            read_heartbeat(&torn, &options())
+                .expect_err("torn")
+                .to_string(),
             format!(
                 "{}: not valid JSON: EOF while parsing a string at line 1 column 22",
                 torn.display()
@@ -204,7 +220,9 @@ mod tests {
         let big = base.join("big.json");
         std::fs::write(&big, vec![b' '; 2 * 1024 * 1024]).expect("write");
         assert_eq!(
-            read_heartbeat(&big, &options()).expect_err("big").to_string(),
+            read_heartbeat(&big, &options())
+                .expect_err("big")
+                .to_string(),
             format!(
                 "{}: too large for a heartbeat (2097152 bytes, limit 1048576)",
                 big.display()

@@ -33,12 +33,24 @@ mod tests {
     fn the_spec_vocabulary_maps_to_classes() {
         assert_eq!(ReportedStatus::classify("running"), ReportedStatus::Running);
         assert_eq!(ReportedStatus::classify("OK"), ReportedStatus::Running);
-        assert_eq!(ReportedStatus::classify("degraded"), ReportedStatus::Degraded);
-        assert_eq!(ReportedStatus::classify("Warning"), ReportedStatus::Degraded);
+        assert_eq!(
+            ReportedStatus::classify("degraded"),
+            ReportedStatus::Degraded
+        );
+        assert_eq!(
+            ReportedStatus::classify("Warning"),
+            ReportedStatus::Degraded
+        );
         assert_eq!(ReportedStatus::classify("error"), ReportedStatus::Failed);
         assert_eq!(ReportedStatus::classify("failed"), ReportedStatus::Failed);
         assert_eq!(ReportedStatus::classify("stopped"), ReportedStatus::Stopped);
-        assert_eq!(ReportedStatus::classify(" stopping "), ReportedStatus::Stopped);
-        assert_eq!(ReportedStatus::classify("starting"), ReportedStatus::Running);
+        assert_eq!(
+            ReportedStatus::classify(" stopping "),
+            ReportedStatus::Stopped
+        );
+        assert_eq!(
+            ReportedStatus::classify("starting"),
+            ReportedStatus::Running
+        );
     }
 }

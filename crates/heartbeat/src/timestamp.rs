@@ -29,7 +29,10 @@ impl Timestamp {
     pub fn parse(text: &str) -> Option<Timestamp> {
         let text = text.trim();
         if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-            return Some(Timestamp(to_seconds(at.timestamp(), at.timestamp_subsec_nanos())));
+            return Some(Timestamp(to_seconds(
+                at.timestamp(),
+                at.timestamp_subsec_nanos(),
+            )));
         }
         ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
             .iter()
@@ -114,8 +117,14 @@ mod tests {
 
     #[test]
     fn naive_timestamps_are_utc() {
-        assert_eq!(Timestamp::parse("2026-02-05T06:17:29").map(|t| t.0), Some(1_770_272_249.0));
-        assert_eq!(Timestamp::parse("2026-02-05 06:17:29.5").map(|t| t.0), Some(1_770_272_249.5));
+        assert_eq!(
+            Timestamp::parse("2026-02-05T06:17:29").map(|t| t.0),
+            Some(1_770_272_249.0)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-02-05 06:17:29.5").map(|t| t.0),
+            Some(1_770_272_249.5)
+        );
     }
 
     #[test]

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use triage_proc::{Pid, ProcessIdentity};
 
-use triage_core::describe_io as describe;
 use crate::document::Heartbeat;
 use crate::timestamp::Timestamp;
+use triage_core::describe_io as describe;
 
 /// Why a heartbeat could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,8 @@ pub fn write_atomic(path: &Path, heartbeat: &Heartbeat) -> Result<(), WriteError
         std::process::id(),
         SEQUENCE.fetch_add(1, Ordering::Relaxed)
     ));
-    let mut text = serde_json::to_vec(heartbeat).map_err(|e| WriteError::Io(path.to_owned(), e.to_string()))?;
+    let mut text = serde_json::to_vec(heartbeat)
+        .map_err(|e| WriteError::Io(path.to_owned(), e.to_string()))?;
     text.push(b'\n');
     let written = OpenOptions::new()
         .write(true)
@@ -179,8 +180,14 @@ mod tests {
 
     #[test]
     fn a_missing_directory_is_a_clear_error() {
-        let error = write_atomic(Path::new("/nonexistent/dir/hb.json"), &Heartbeat::at(Timestamp(1.0)))
-            .expect_err("must fail");
-        assert_eq!(error.to_string(), "cannot write /nonexistent/dir/hb.json: No such file or directory");
+        let error = write_atomic(
+            Path::new("/nonexistent/dir/hb.json"),
+            &Heartbeat::at(Timestamp(1.0)),
+        )
+        .expect_err("must fail");
+        assert_eq!(
+            error.to_string(),
+            "cannot write /nonexistent/dir/hb.json: No such file or directory"
+        );
     }
 }

@@ -50,10 +50,20 @@ pub struct BeatArgs {
     #[arg(long = "no-pid")]
     pub no_pid: bool,
     /// Self-reported status: running, degraded, failed, stopped, ...
-    #[arg(short = 's', long = "status", value_name = "STATUS", default_value = "running")]
+    #[arg(
+        short = 's',
+        long = "status",
+        value_name = "STATUS",
+        default_value = "running"
+    )]
     pub status: String,
     /// Set the iteration counter to N.
-    #[arg(short = 'i', long = "iteration", value_name = "N", conflicts_with = "increment")]
+    #[arg(
+        short = 'i',
+        long = "iteration",
+        value_name = "N",
+        conflicts_with = "increment"
+    )]
     pub iteration: Option<u64>,
     /// Add one to the iteration in the current file (1 if there is none).
     #[arg(long = "increment")]
@@ -101,5 +111,7 @@ pub struct StopArgs {
 fn parse_interval(text: &str) -> Result<f64, String> {
     parse_seconds(text)
         .filter(|s| (0.1..=604_800.0).contains(s))
-        .ok_or_else(|| format!("'{text}' is not an interval: expected 0.1s to 7d, e.g. 30, 30s, 5m"))
+        .ok_or_else(|| {
+            format!("'{text}' is not an interval: expected 0.1s to 7d, e.g. 30, 30s, 5m")
+        })
 }

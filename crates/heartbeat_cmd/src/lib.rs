@@ -40,8 +40,13 @@ pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 _ => {
-                    let usage = <Cli as clap::CommandFactory>::command().render_usage().to_string();
-                    eprint!("{}", triage_core::runner::usage_error("heartbeat", &error, &usage));
+                    let usage = <Cli as clap::CommandFactory>::command()
+                        .render_usage()
+                        .to_string();
+                    eprint!(
+                        "{}",
+                        triage_core::runner::usage_error("heartbeat", &error, &usage)
+                    );
                     ExitCode::from(USAGE_EXIT)
                 }
             };

@@ -69,7 +69,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 }
             });
         }
-        Err(error) => eprintln!("heartbeat: signals will not be forwarded: {}", describe_io(&error)),
+        Err(error) => eprintln!(
+            "heartbeat: signals will not be forwarded: {}",
+            describe_io(&error)
+        ),
     }
 
     let (status, ended) = channel();
@@ -112,7 +115,12 @@ fn wait_without_reaping(pid: i32) {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: valid pointer to `info`; P_PID with our own child's PID.
         let rc = unsafe {
-            libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT)
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
         };
         if rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
             return;
@@ -121,10 +129,19 @@ fn wait_without_reaping(pid: i32) {
 }
 
 /// Exit code (the shell's convention: 128+N for a signal), heartbeat status and message.
-fn describe_end(outcome: std::io::Result<ExitStatus>, forwarded: i32) -> (u8, &'static str, String) {
+fn describe_end(
+    outcome: std::io::Result<ExitStatus>,
+    forwarded: i32,
+) -> (u8, &'static str, String) {
     let status = match outcome {
         Ok(status) => status,
-        Err(error) => return (1, "failed", format!("cannot tell how it ended: {}", describe_io(&error))),
+        Err(error) => {
+            return (
+                1,
+                "failed",
+                format!("cannot tell how it ended: {}", describe_io(&error)),
+            );
+        }
     };
     let (code, how) = match (status.code(), status.signal()) {
         (Some(code), _) => (code as u8, format!("exited with code {code}")),
@@ -136,7 +153,11 @@ fn describe_end(outcome: std::io::Result<ExitStatus>, forwarded: i32) -> (u8, &'
     };
     if forwarded != 0 {
         // We passed on a stop request (systemd, an operator): ending now is on purpose.
-        return (code, "stopped", format!("stopped by {}; {how}", signal_name(forwarded)));
+        return (
+            code,
+            "stopped",
+            format!("stopped by {}; {how}", signal_name(forwarded)),
+        );
     }
     match code {
         0 => (0, "stopped", how),
@@ -177,15 +198,25 @@ mod tests {
     fn endings_map_to_codes_statuses_and_messages() {
         let exited = |code: i32| Ok(ExitStatus::from_raw(code << 8));
         let killed = |signal: i32| Ok(ExitStatus::from_raw(signal));
-        assert_eq!(describe_end(exited(0), 0), (0, "stopped", "exited with code 0".into()));
-        assert_eq!(describe_end(exited(3), 0), (3, "failed", "exited with code 3".into()));
+        assert_eq!(
+            describe_end(exited(0), 0),
+            (0, "stopped", "exited with code 0".into())
+        );
+        assert_eq!(
+            describe_end(exited(3), 0),
+            (3, "failed", "exited with code 3".into())
+        );
         assert_eq!(
             describe_end(killed(9), 0),
             (137, "failed", "killed by signal 9 (SIGKILL)".into())
         );
         assert_eq!(
             describe_end(killed(15), libc::SIGTERM),
-            (143, "stopped", "stopped by SIGTERM; killed by signal 15 (SIGTERM)".into())
+            (
+                143,
+                "stopped",
+                "stopped by SIGTERM; killed by signal 15 (SIGTERM)".into()
+            )
         );
     }
 }

@@ -21,7 +21,9 @@ pub fn beat(args: &BeatArgs) -> Result<(), CommandError> {
         true => HeartbeatWriter::without_process(&args.file, key),
         // A short-lived `heartbeat beat` vouches for whoever called it: the script.
         false => {
-            let pid = args.pid.unwrap_or_else(|| std::os::unix::process::parent_id() as i32);
+            let pid = args
+                .pid
+                .unwrap_or_else(|| std::os::unix::process::parent_id() as i32);
             HeartbeatWriter::for_process(&args.file, key, pid)
         }
     };

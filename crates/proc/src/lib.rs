@@ -204,7 +204,10 @@ mod tests {
     #[test]
     fn group_addressing_pids_are_refused() {
         for bad in [0, -1, -4242, i64::from(i32::MAX) + 1] {
-            assert!(matches!(liveness(bad), Err(ProcError::InvalidPid(_))), "{bad}");
+            assert!(
+                matches!(liveness(bad), Err(ProcError::InvalidPid(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -9,7 +9,11 @@ use crate::range::Range;
 pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
     let result = report.result;
     let service = one_line(report.service).replace('"', "'");
-    let metrics: Vec<String> = result.all_perfdata().into_iter().filter_map(metric).collect();
+    let metrics: Vec<String> = result
+        .all_perfdata()
+        .into_iter()
+        .filter_map(metric)
+        .collect();
     let metrics = match metrics.is_empty() {
         true => "-".to_owned(),
         false => metrics.join("|"),
@@ -37,7 +41,11 @@ pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
 fn detail_lines(subchecks: &[Subcheck], depth: usize, into: &mut Vec<String>) {
     for subcheck in subchecks {
         let text = one_line(&subcheck.output).replace('\\', "/");
-        into.push(format!("{}[{}] {text}", "  ".repeat(depth), subcheck.state.label()));
+        into.push(format!(
+            "{}[{}] {text}",
+            "  ".repeat(depth),
+            subcheck.state.label()
+        ));
         detail_lines(&subcheck.subchecks, depth + 1, into);
     }
 }
@@ -48,7 +56,13 @@ fn metric(perfdata: &Perfdata) -> Option<String> {
     let name: String = perfdata
         .label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let value = format_number(perfdata.value?)?;
     let level = |range: &Option<Range>| {
@@ -91,10 +105,16 @@ mod tests {
         let t = Thresholds::new(Range::parse("60").ok(), Range::parse("~:90").ok());
         let mut result = CheckResult::new(State::Critical, "1 of 2 unhealthy");
         result.subchecks.push(
-            Subcheck::new("a", State::Ok, "a alive")
-                .with_perfdata(Perfdata::new("a-1 age", 3.0).uom(Uom::Seconds).thresholds(&t).min(0.0)),
+            Subcheck::new("a", State::Ok, "a alive").with_perfdata(
+                Perfdata::new("a-1 age", 3.0)
+                    .uom(Uom::Seconds)
+                    .thresholds(&t)
+                    .min(0.0),
+            ),
         );
-        result.subchecks.push(Subcheck::new("b", State::Critical, "b dead"));
+        result
+            .subchecks
+            .push(Subcheck::new("b", State::Critical, "b dead"));
         assert_eq!(
             render(&result),
             "2 \"Heartbeat my app\" a_1_age=3;60;90;0; 1 of 2 unhealthy\\n[OK] a alive\\n[CRITICAL] b dead\n"
@@ -107,8 +127,13 @@ mod tests {
         assert_eq!(render(&result), "0 \"Heartbeat my app\" - fine\n");
         let t = Thresholds::new(Range::parse("10:").ok(), Range::parse("@1:2").ok());
         let mut result = CheckResult::new(State::Ok, "fine");
-        result.perfdata.push(Perfdata::new("x", 11.0).thresholds(&t));
+        result
+            .perfdata
+            .push(Perfdata::new("x", 11.0).thresholds(&t));
         result.perfdata.push(Perfdata::new("y", 2.0));
-        assert_eq!(render(&result), "0 \"Heartbeat my app\" x=11;;;;|y=2;;;; fine\n");
+        assert_eq!(
+            render(&result),
+            "0 \"Heartbeat my app\" x=11;;;;|y=2;;;; fine\n"
+        );
     }
 }

@@ -46,7 +46,11 @@ pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
         code: result.state.code(),
         summary: &result.summary,
         checks: Vec::new(),
-        perfdata: result.all_perfdata().into_iter().map(perfdata_json).collect(),
+        perfdata: result
+            .all_perfdata()
+            .into_iter()
+            .map(perfdata_json)
+            .collect(),
         omitted_checks: None,
     };
     let frame = to_json(&run).len();
@@ -110,8 +114,12 @@ mod tests {
         let t = Thresholds::new(Range::parse("60").ok(), Range::parse("90").ok());
         let mut result = CheckResult::new(State::Warning, "w stale");
         result.subchecks.push(
-            Subcheck::new("w", State::Warning, "w stale, last beat 70s ago")
-                .with_perfdata(Perfdata::new("w_age", 70.5).uom(Uom::Seconds).thresholds(&t).min(0.0)),
+            Subcheck::new("w", State::Warning, "w stale, last beat 70s ago").with_perfdata(
+                Perfdata::new("w_age", 70.5)
+                    .uom(Uom::Seconds)
+                    .thresholds(&t)
+                    .min(0.0),
+            ),
         );
         let out = Report {
             plugin: "check_heartbeat",
@@ -136,7 +144,9 @@ mod tests {
     fn json_drops_whole_checks_past_the_limit_and_counts_them() {
         let mut result = CheckResult::new(State::Ok, "many");
         for i in 0..500 {
-            result.subchecks.push(Subcheck::new(format!("c{i}"), State::Ok, "fine"));
+            result
+                .subchecks
+                .push(Subcheck::new(format!("c{i}"), State::Ok, "fine"));
         }
         let out = Report {
             plugin: "p",

@@ -90,8 +90,12 @@ mod tests {
     #[test]
     fn single_line_carries_perfdata_after_a_spaced_pipe() {
         let mut result = CheckResult::new(State::Ok, "my_server alive, beat 4s ago");
-        result.perfdata.push(Perfdata::new("age", 4.0).uom(Uom::Seconds).min(0.0));
-        result.perfdata.push(Perfdata::new("iteration", 42.0).uom(Uom::Counter));
+        result
+            .perfdata
+            .push(Perfdata::new("age", 4.0).uom(Uom::Seconds).min(0.0));
+        result
+            .perfdata
+            .push(Perfdata::new("iteration", 42.0).uom(Uom::Counter));
         assert_eq!(
             render(&result, 65536),
             "TEST OK: my_server alive, beat 4s ago | age=4s;;;0; iteration=42c\n"
@@ -113,7 +117,11 @@ mod tests {
         );
         result.subchecks.push(
             Subcheck::new("b", State::Critical, "b: pid 7 dead")
-                .with_subcheck(Subcheck::new("b.pid", State::Critical, "pid 7 is not running"))
+                .with_subcheck(Subcheck::new(
+                    "b.pid",
+                    State::Critical,
+                    "pid 7 is not running",
+                ))
                 .with_perfdata(Perfdata::new("b_age", 9.0).uom(Uom::Seconds)),
         );
         assert_eq!(
@@ -129,15 +137,24 @@ mod tests {
     #[test]
     fn pipes_and_newlines_in_text_cannot_break_the_format() {
         let mut result = CheckResult::new(State::Warning, "a|b\nc");
-        result.subchecks.push(Subcheck::new("x", State::Warning, "d|e"));
-        assert_eq!(render(&result, 65536), "TEST WARNING: a¦b c\n\\_[WARNING] d¦e\n");
+        result
+            .subchecks
+            .push(Subcheck::new("x", State::Warning, "d|e"));
+        assert_eq!(
+            render(&result, 65536),
+            "TEST WARNING: a¦b c\n\\_[WARNING] d¦e\n"
+        );
     }
 
     #[test]
     fn long_output_is_cut_by_whole_lines_with_a_marker() {
         let mut result = CheckResult::new(State::Ok, "many");
         for i in 0..1000 {
-            result.subchecks.push(Subcheck::new(i.to_string(), State::Ok, format!("line {i:04}")));
+            result.subchecks.push(Subcheck::new(
+                i.to_string(),
+                State::Ok,
+                format!("line {i:04}"),
+            ));
         }
         result.perfdata.push(Perfdata::new("n", 1000.0));
         let out = render(&result, 300);
@@ -145,7 +162,10 @@ mod tests {
         assert!(out.starts_with("TEST OK: many\n\\_[OK] line 0000\n"));
         let lines: Vec<&str> = out.lines().collect();
         let kept = lines.len() - 3;
-        assert_eq!(lines[lines.len() - 2], format!("... {} more lines not shown", 1000 - kept));
+        assert_eq!(
+            lines[lines.len() - 2],
+            format!("... {} more lines not shown", 1000 - kept)
+        );
         assert_eq!(lines[lines.len() - 1], "| n=1000");
     }
 }
