@@ -6,4 +6,5 @@ mod support;
 mod check_heartbeat;
 mod heartbeat_cmd;
 mod man_pages;
+mod readme_writers;
 mod runner;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's first command: supervise a real process with `heartbeat run`, check it
+# (OK), kill the process hard, check again (CRITICAL). Exits non-zero if either check
+# does not say what it should.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${TRIAGE_BIN_DIR:-target/release}
+for tool in heartbeat check_heartbeat; do
+  [ -x "$bin/$tool" ] || { echo "demo: $bin/$tool is missing; run: cargo build --release" >&2; exit 1; }
+done
+
+dir=$(mktemp -d)
+runner=
+cleanup() { [ -n "$runner" ] && kill "$runner" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+hb="$dir/demo.json"
+
+echo "\$ heartbeat run --file $hb --interval 1s -- sleep 30 &"
+"$bin/heartbeat" run --file "$hb" --interval 1s -- sleep 30 &
+runner=$!
+for _ in $(seq 100); do [ -s "$hb" ] && break; sleep 0.05; done
+
+check() {
+  echo "\$ check_heartbeat --file $hb"
+  set +e
+  "$bin/check_heartbeat" --file "$hb"
+  code=$?
+  set -e
+  echo "(exit $code)"
+}
+
+check
+[ "$code" -eq 0 ] || { echo "demo: expected OK (0) while sleep runs" >&2; exit 1; }
+
+pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$hb")
+echo
+echo "\$ kill -9 $pid    # the supervised process dies"
+kill -9 "$pid"
+wait "$runner" || true
+runner=
+check
+[ "$code" -eq 2 ] || { echo "demo: expected CRITICAL (2) after the kill" >&2; exit 1; }
