@@ -60,6 +60,17 @@ fn missing_file_is_critical_no_heartbeat_and_missing_state_overrides() {
         out.first_line(),
         format!("HEARTBEAT OK: worker: no heartbeat file at {path}")
     );
+    let out = check(&["--mtime", "-f", path]);
+    assert_eq!(
+        out.stdout,
+        format!("HEARTBEAT CRITICAL: worker: no file at {path}\n")
+    );
+    let out = check(&["-f", path, "-f", path]);
+    assert_eq!(
+        out.stdout,
+        format!("HEARTBEAT CRITICAL: worker: no heartbeat file at {path}\n"),
+        "named twice, checked once"
+    );
 }
 
 #[test]

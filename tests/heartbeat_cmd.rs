@@ -121,6 +121,15 @@ fn run_beats_with_the_childs_pid_and_passes_its_exit_code() {
 
 #[test]
 fn run_forwards_sigterm_to_the_child_and_records_a_clean_stop() {
+    forwards(libc::SIGTERM, "SIGTERM");
+}
+
+#[test]
+fn run_forwards_sigint_to_the_child_and_records_a_clean_stop() {
+    forwards(libc::SIGINT, "SIGINT");
+}
+
+fn forwards(signal: i32, name: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("svc.json");
     let file_arg = file.to_str().expect("utf8");
@@ -135,7 +144,7 @@ fn run_forwards_sigterm_to_the_child_and_records_a_clean_stop() {
     }
     let child_pid = read(&file)["pid"].as_i64().expect("pid") as i32;
     // SAFETY: signalling our own child process.
-    assert_eq!(unsafe { libc::kill(wrapper.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(unsafe { libc::kill(wrapper.id() as i32, signal) }, 0);
     let started = Instant::now();
     let status = loop {
         if let Some(status) = wrapper.try_wait().expect("wait") {
@@ -147,7 +156,7 @@ fn run_forwards_sigterm_to_the_child_and_records_a_clean_stop() {
         );
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert_eq!(status.code(), Some(143));
+    assert_eq!(status.code(), Some(128 + signal));
     assert_eq!(
         triage_proc::liveness(i64::from(child_pid)).expect("kill"),
         triage_proc::Liveness::Gone
@@ -156,7 +165,7 @@ fn run_forwards_sigterm_to_the_child_and_records_a_clean_stop() {
     assert_eq!(last["status"], "stopped");
     assert_eq!(
         last["message"],
-        "stopped by SIGTERM; killed by signal 15 (SIGTERM)"
+        format!("stopped by {name}; killed by signal {signal} ({name})")
     );
     assert_eq!(check(&["-f", file_arg, "--allow-stopped"]).code, 0);
 }

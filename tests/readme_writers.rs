@@ -10,7 +10,9 @@ use crate::support::check;
 fn writer(name: &str) -> String {
     let readme = include_str!("../README.md");
     let marker = format!("<!-- readme-writer: {name} -->");
-    let after = &readme[readme.find(&marker).unwrap_or_else(|| panic!("README lacks {marker}"))..];
+    let after = &readme[readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README lacks {marker}"))..];
     let body = &after[after.find('\n').expect("newline") + 1..];
     let body = &body[body.find('\n').expect("fence line") + 1..];
     body[..body.find("```").expect("closing fence")].to_owned()
@@ -45,15 +47,28 @@ fn the_python_writer_makes_a_valid_heartbeat() {
         .expect("python3 is missing: install it (apt-get install python3)");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("py.json");
-    let script = format!("{}\nimport sys, time\nbeat(sys.argv[1], 'py_worker', 7)\ntime.sleep(60)\n", writer("python"));
+    let script = format!(
+        "{}\nimport sys, time\nbeat(sys.argv[1], 'py_worker', 7)\ntime.sleep(60)\n",
+        writer("python")
+    );
     let mut command = Command::new(python);
     command.args(["-c", &script, file.to_str().expect("utf8")]);
     let _writer = start(command, &file);
     let out = check(&["-f", file.to_str().expect("utf8")]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.first_line().starts_with("HEARTBEAT OK: py_worker alive, beat "), "{out:?}");
-    assert!(out.first_line().contains(", iteration 7) | age="), "{out:?}");
-    assert!(out.first_line().ends_with(";120;300;0; iteration=7c"), "{out:?}");
+    assert!(
+        out.first_line()
+            .starts_with("HEARTBEAT OK: py_worker alive, beat "),
+        "{out:?}"
+    );
+    assert!(
+        out.first_line().contains(", iteration 7) | age="),
+        "{out:?}"
+    );
+    assert!(
+        out.first_line().ends_with(";120;300;0; iteration=7c"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -67,8 +82,13 @@ fn the_shell_writer_makes_a_valid_heartbeat() {
     let out = check(&["-f", file.to_str().expect("utf8")]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.first_line().starts_with(&format!("HEARTBEAT OK: sh_job alive, beat 0s ago (pid {})", writer.0.id()))
-            || out.first_line().starts_with(&format!("HEARTBEAT OK: sh_job alive, beat 1s ago (pid {})", writer.0.id())),
+        out.first_line().starts_with(&format!(
+            "HEARTBEAT OK: sh_job alive, beat 0s ago (pid {})",
+            writer.0.id()
+        )) || out.first_line().starts_with(&format!(
+            "HEARTBEAT OK: sh_job alive, beat 1s ago (pid {})",
+            writer.0.id()
+        )),
         "{out:?}"
     );
 }

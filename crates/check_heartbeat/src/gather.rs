@@ -40,6 +40,9 @@ pub fn list_paths(args: &Args) -> Result<Vec<PathBuf>, DirError> {
         matched.sort();
         paths.extend(matched);
     }
+    // A file named twice (by -f and by --dir, say) is checked once.
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|path| seen.insert(std::path::absolute(path).unwrap_or_else(|_| path.clone())));
     Ok(paths)
 }
 

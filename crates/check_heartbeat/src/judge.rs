@@ -31,6 +31,8 @@ pub struct Policy {
     pub invalid_state: State,
     /// Stopped on purpose is fine.
     pub allow_stopped: bool,
+    /// Judging plain files by modification time, not heartbeats.
+    pub mtime: bool,
     /// Seconds without progress for WARNING.
     pub stall_warning: Option<f64>,
     /// Seconds without progress for CRITICAL.
@@ -47,6 +49,7 @@ impl Policy {
             missing_state: args.missing_state,
             invalid_state: args.invalid_state,
             allow_stopped: args.allow_stopped,
+            mtime: args.mtime,
             stall_warning: args.stall_warning,
             stall_critical: args.stall_critical,
         }
@@ -136,7 +139,12 @@ pub fn judge(facts: &SourceFacts, host: &HostFacts, policy: &Policy) -> Verdict 
     match &facts.found {
         Found::Missing => {
             let key = stem(&facts.path);
-            let text = format!("{key}: no heartbeat file at {path}");
+            let what = if policy.mtime {
+                "file"
+            } else {
+                "heartbeat file"
+            };
+            let text = format!("{key}: no {what} at {path}");
             unreadable(key, policy.missing_state, "missing", text)
         }
         Found::Refused(reason) => unreadable(

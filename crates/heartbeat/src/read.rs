@@ -231,6 +231,55 @@ mod tests {
     }
 
     #[test]
+    fn a_torn_read_is_retried_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hb.json");
+        std::fs::write(&path, r#"{"timestamp": "2026-0"#).expect("write torn");
+        let fixed = path.clone();
+        // The writer finishes its rewrite while the reader waits before its retry.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            let temp = fixed.with_extension("tmp");
+            std::fs::write(&temp, r#"{"timestamp":"2026-02-05T06:17:29Z"}"#).expect("write");
+            std::fs::rename(&temp, &fixed).expect("rename");
+        });
+        let patient = ReadOptions {
+            retry_delay: Duration::from_millis(400),
+            ..ReadOptions::default()
+        };
+        let read = read_heartbeat(&path, &patient);
+        writer.join().expect("writer");
+        assert!(read.is_ok(), "{read:?}");
+    }
+
+    #[test]
+    fn atomic_rewrites_are_never_read_torn() {
+        use crate::timestamp::Timestamp;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hb.json");
+        crate::write_atomic(&path, &Heartbeat::at(Timestamp(0.0))).expect("first write");
+        let target = path.clone();
+        let writer = std::thread::spawn(move || {
+            for i in 0..2000 {
+                let mut hb = Heartbeat::at(Timestamp(f64::from(i)));
+                hb.message = Some("x".repeat(i as usize % 700));
+                crate::write_atomic(&target, &hb).expect("write");
+            }
+        });
+        let no_retry = ReadOptions {
+            retry_delay: Duration::ZERO,
+            ..ReadOptions::default()
+        };
+        let mut reads = 0;
+        while !writer.is_finished() {
+            read_once(&path, &no_retry).expect("never torn");
+            reads += 1;
+        }
+        writer.join().expect("writer");
+        assert!(reads > 0);
+    }
+
+    #[test]
     fn a_fifo_is_refused_without_blocking() {
         let dir = tempfile::tempdir().expect("tempdir");
         let fifo = dir.path().join("fifo.json");

@@ -27,6 +27,7 @@ fn policy() -> Policy {
         missing_state: State::Critical,
         invalid_state: State::Unknown,
         allow_stopped: false,
+        mtime: false,
         stall_warning: None,
         stall_critical: None,
     }
