@@ -86,6 +86,8 @@ pub struct Finding {
     pub short: String,
     /// A sentence for the status line or long output.
     pub text: String,
+    /// Something the operator should read even when all is well (a check was skipped).
+    pub note: bool,
 }
 
 impl Finding {
@@ -94,11 +96,19 @@ impl Finding {
             state,
             short: short.into(),
             text: text.into(),
+            note: false,
         }
     }
 
     fn ok(text: impl Into<String>) -> Finding {
         Finding::new(State::Ok, "", text)
+    }
+
+    fn note(text: impl Into<String>) -> Finding {
+        Finding {
+            note: true,
+            ..Finding::ok(text)
+        }
     }
 }
 
@@ -443,11 +453,11 @@ fn stall_finding(
     let iteration = iteration.unwrap_or_default();
     match stall {
         StallFact::NotTracked => None,
-        StallFact::NoIteration => Some(Finding::ok(
+        StallFact::NoIteration => Some(Finding::note(
             "stall detection needs an iteration field; none in the heartbeat",
         )),
         StallFact::Skipped(reason) => {
-            Some(Finding::ok(format!("stall detection skipped: {reason}")))
+            Some(Finding::note(format!("stall detection skipped: {reason}")))
         }
         StallFact::FirstSeen => Some(Finding::ok(format!("iteration {iteration} first seen"))),
         StallFact::Progressed => Some(Finding::ok(format!(

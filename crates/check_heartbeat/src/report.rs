@@ -19,22 +19,7 @@ pub fn report(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
 /// One heartbeat: the verdict is the line; long output only when there is more to say.
 fn report_single(verdict: &Verdict, verbose: u8) -> CheckResult {
     let mut result = CheckResult::new(verdict.state, verdict.text.clone());
-    let problems = verdict
-        .findings
-        .iter()
-        .filter(|f| f.state.is_problem())
-        .count();
-    let notes = verdict
-        .findings
-        .iter()
-        .any(|f| f.text.starts_with("stall detection"));
-    if verbose > 0 || problems > 1 || notes {
-        result.subchecks = verdict
-            .findings
-            .iter()
-            .map(|f| Subcheck::new(&verdict.key, f.state, f.text.clone()))
-            .collect();
-    }
+    result.subchecks = finding_lines(verdict, verbose);
     if let Some(age) = verdict.age {
         result.perfdata.push(age_metric("age", age, verdict));
     }
@@ -92,18 +77,7 @@ fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
     let mut result = CheckResult::new(state, summary);
     for verdict in verdicts {
         let mut line = Subcheck::new(&verdict.key, verdict.state, verdict.text.clone());
-        let problems = verdict
-            .findings
-            .iter()
-            .filter(|f| f.state.is_problem())
-            .count();
-        if verbose > 0 || problems > 1 {
-            line.subchecks = verdict
-                .findings
-                .iter()
-                .map(|f| Subcheck::new(&verdict.key, f.state, f.text.clone()))
-                .collect();
-        }
+        line.subchecks = finding_lines(verdict, verbose);
         if let Some(age) = verdict.age {
             line.perfdata
                 .push(age_metric(&format!("{}_age", verdict.key), age, verdict));
@@ -111,6 +85,25 @@ fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
         result.subchecks.push(line);
     }
     result
+}
+
+/// Every finding as a line, when there is more to say than the verdict's own line: with
+/// -v, when several things are wrong, or when a finding is a note (stall detection off).
+fn finding_lines(verdict: &Verdict, verbose: u8) -> Vec<Subcheck> {
+    let problems = verdict
+        .findings
+        .iter()
+        .filter(|f| f.state.is_problem())
+        .count();
+    let noted = verdict.findings.iter().any(|f| f.note);
+    if verbose == 0 && problems < 2 && !noted {
+        return Vec::new();
+    }
+    verdict
+        .findings
+        .iter()
+        .map(|f| Subcheck::new(&verdict.key, f.state, f.text.clone()))
+        .collect()
 }
 
 fn age_metric(label: &str, age: f64, verdict: &Verdict) -> Perfdata {

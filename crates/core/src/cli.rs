@@ -39,7 +39,7 @@ pub struct CommonArgs {
     #[arg(long = "timeout-result", value_name = "STATE", value_parser = parse_state, help_heading = "Common options")]
     pub timeout_result: Option<State>,
 
-    /// More detail: -v adds to the summary, -vv lists what was read, -vvv debugs to stderr.
+    /// More detail in the long output (repeatable; -v lists every finding).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, help_heading = "Common options")]
     pub verbose: u8,
 
