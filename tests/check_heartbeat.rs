@@ -768,3 +768,47 @@ fn works_with_an_empty_environment_and_honours_state_directory() {
         .collect();
     assert_eq!(records.len(), 1, "one stall record in $STATE_DIRECTORY");
 }
+
+#[test]
+fn output_for_thousands_of_heartbeats_stays_within_64_kib() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = timestamp(1.0);
+    for i in 0..3000 {
+        write(
+            dir.path(),
+            &format!("worker-{i:04}.json"),
+            &format!(
+                r#"{{"process_key":"worker-{i:04}","timestamp":"{now}","message":"processing a long queue of jobs for customer {i}"}}"#
+            ),
+        );
+    }
+    let out = check(&["--dir", dir.path().to_str().expect("utf8")]);
+    assert_eq!(out.code, 0, "{}", out.first_line());
+    assert!(out.stdout.len() <= 64 * 1024, "{} bytes", out.stdout.len());
+    let first = out.first_line();
+    assert!(
+        first.starts_with("HEARTBEAT OK: 3000 heartbeats alive, oldest beat "),
+        "{first}"
+    );
+    assert!(first.ends_with("s ago (worker-0000)"), "{first}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let marker = lines[lines.len() - 2];
+    assert!(
+        marker.starts_with("... ") && marker.ends_with(" more lines not shown"),
+        "{marker}"
+    );
+    assert!(lines[lines.len() - 1].starts_with("| worker-0000_age="));
+
+    let out = check(&[
+        "--dir",
+        dir.path().to_str().expect("utf8"),
+        "--output-format",
+        "json",
+    ]);
+    assert!(out.stdout.len() <= 64 * 1024, "{} bytes", out.stdout.len());
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let kept = value["checks"].as_array().expect("checks").len();
+    assert_eq!(value["omitted_checks"], 3000 - kept);
+    let metrics = value["perfdata"].as_array().expect("perfdata").len();
+    assert_eq!(value["omitted_perfdata"], 3000 - metrics);
+}

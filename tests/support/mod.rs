@@ -48,6 +48,8 @@ pub fn example(name: &str) -> PathBuf {
 }
 
 /// Runs `command` with no stdin and kills it if it outlives `limit`, so no test can hang.
+/// The pipes are drained while it runs: a child with more output than a pipe holds would
+/// otherwise block forever.
 pub fn run_bounded(command: &mut Command, limit: Duration) -> Run {
     let mut child = command
         .stdin(Stdio::null())
@@ -55,6 +57,15 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -67,24 +78,10 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Run {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("read stdout");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read stderr");
     Run {
         code: status.code().unwrap_or(-1),
-        stdout,
-        stderr,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
     }
 }
 

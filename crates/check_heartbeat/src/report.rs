@@ -37,18 +37,21 @@ fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
     let mut unhealthy: Vec<&Verdict> = verdicts.iter().filter(|v| v.state.is_problem()).collect();
     unhealthy.sort_by_key(|v| std::cmp::Reverse(rank(v.state)));
     let summary = if unhealthy.is_empty() {
-        let oldest = verdicts.iter().filter(|v| v.age.is_some()).max_by(|a, b| {
-            a.age
-                .partial_cmp(&b.age)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        // The first of the oldest, so equal ages name a stable heartbeat.
+        let oldest = verdicts
+            .iter()
+            .filter_map(|v| v.age.map(|age| (v, age)))
+            .fold(None, |best: Option<(&Verdict, f64)>, (v, age)| match best {
+                Some((_, oldest)) if oldest >= age => best,
+                _ => Some((v, age)),
+            });
         let what = if mtime {
             "files fresh"
         } else {
             "heartbeats alive"
         };
         let verb = if mtime { "modified" } else { "beat" };
-        match oldest.and_then(|v| v.age.map(|age| (v, age))) {
+        match oldest {
             Some((v, age)) => format!(
                 "{} {what}, oldest {verb} {} ago ({})",
                 verdicts.len(),

@@ -16,6 +16,8 @@ struct RunJson<'a> {
     perfdata: Vec<PerfdataJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     omitted_checks: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted_perfdata: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -46,31 +48,37 @@ pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
         code: result.state.code(),
         summary: &result.summary,
         checks: Vec::new(),
-        perfdata: result
-            .all_perfdata()
-            .into_iter()
-            .map(perfdata_json)
-            .collect(),
+        perfdata: Vec::new(),
         omitted_checks: None,
+        omitted_perfdata: None,
     };
-    let frame = to_json(&run).len();
-
-    // Checks are what grows with the input; keep whole ones while they fit.
-    let room = limit.saturating_sub(frame + 64);
-    let mut used = 0;
-    for subcheck in &result.subchecks {
-        let check = check_json(subcheck);
-        used += to_json(&check).len() + 1;
-        if used > room {
-            break;
-        }
-        run.checks.push(check);
-    }
-    let omitted = result.subchecks.len() - run.checks.len();
-    run.omitted_checks = (omitted > 0).then_some(omitted);
+    // Room for the frame and the omission counts; metrics may take half of the rest and
+    // checks what is left, whole items only.
+    let mut room = limit.saturating_sub(to_json(&run).len() + 96);
+    let metrics = result.all_perfdata();
+    run.perfdata = fit(metrics.iter().map(|m| perfdata_json(m)), room / 2);
+    room = room.saturating_sub(to_json(&run.perfdata).len());
+    run.checks = fit(result.subchecks.iter().map(check_json), room);
+    let omitted = |total: usize, kept: usize| (total > kept).then_some(total - kept);
+    run.omitted_perfdata = omitted(metrics.len(), run.perfdata.len());
+    run.omitted_checks = omitted(result.subchecks.len(), run.checks.len());
     let mut text = to_json(&run);
     text.push('\n');
     text
+}
+
+/// The leading items whose JSON fits in `room` bytes (with separators).
+fn fit<T: Serialize>(items: impl Iterator<Item = T>, room: usize) -> Vec<T> {
+    let mut used = 0;
+    let mut kept = Vec::new();
+    for item in items {
+        used += to_json(&item).len() + 1;
+        if used > room {
+            break;
+        }
+        kept.push(item);
+    }
+    kept
 }
 
 /// Serialising plain structs of strings and finite numbers cannot fail.
