@@ -10,7 +10,7 @@ use triage_core::runner::{Context, Plugin, PluginArgs};
 use triage_core::{CheckResult, CommonArgs, State};
 
 #[derive(Debug, Parser)]
-#[command(name = "runner_probe", version = triage_core::cli::VERSION)]
+#[command(name = "runner_probe", version = triage_core::cli::VERSION, term_width = 80)]
 struct Args {
     /// Panic inside the check.
     #[arg(long)]

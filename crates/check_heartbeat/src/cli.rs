@@ -11,6 +11,7 @@ use triage_core::{CommonArgs, Range, State, parse_seconds};
 #[command(
     name = "check_heartbeat",
     version = VERSION,
+    term_width = 80,
     group(ArgGroup::new("source").required(true).multiple(true).args(["file", "dir"])),
     after_help = "Thresholds are ranges ([@]start:end) in seconds; numbers may carry s, m, h or d \
 (-w 5m). Without -w/-c: 2x and 3x the heartbeat's interval_s, else 120s and 300s.\n\

@@ -13,6 +13,7 @@ use triage_core::parse_seconds;
 #[command(
     name = "heartbeat",
     version = VERSION,
+    term_width = 80,
     after_help = "Examples:\n  heartbeat beat --file /run/app/job.json --increment\n  \
 heartbeat run --file /run/app/worker.json --interval 10s -- /usr/bin/worker --queue mail\n  \
 heartbeat stop --file /run/app/job.json"
