@@ -812,3 +812,17 @@ fn output_for_thousands_of_heartbeats_stays_within_64_kib() {
     let metrics = value["perfdata"].as_array().expect("perfdata").len();
     assert_eq!(value["omitted_perfdata"], 3000 - metrics);
 }
+
+#[test]
+fn many_torn_files_are_retried_together_within_the_deadline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..300 {
+        write(dir.path(), &format!("w{i:03}.json"), r#"{"timestamp": "20"#);
+    }
+    let out = check(&["--dir", dir.path().to_str().expect("utf8"), "-t", "5"]);
+    assert_eq!(out.code, 3, "{}", out.first_line());
+    assert_eq!(
+        out.first_line(),
+        "HEARTBEAT UNKNOWN: 300 of 300 unhealthy: w000 (invalid), w001 (invalid), w002 (invalid), w003 (invalid), w004 (invalid), and 295 more"
+    );
+}

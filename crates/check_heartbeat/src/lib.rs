@@ -47,9 +47,9 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, gather::DirE
         None => stall::StallStore::unused(),
     };
     let policy = judge::Policy::from_args(args);
-    let mut verdicts: Vec<judge::Verdict> = paths
+    let mut verdicts: Vec<judge::Verdict> = gather::gather_all(&paths, args, &host, &store)
         .iter()
-        .map(|path| judge::judge(&gather::gather(path, args, &host, &store), &host, &policy))
+        .map(|facts| judge::judge(facts, &host, &policy))
         .collect();
     disambiguate_keys(&mut verdicts, &paths);
     Ok(report::report(&verdicts, args.mtime, context.verbose))

@@ -9,7 +9,10 @@ mod timestamp;
 mod write;
 
 pub use document::Heartbeat;
-pub use read::{MAX_HEARTBEAT_BYTES, ReadError, ReadOptions, file_mtime, read_heartbeat};
+pub use read::{
+    MAX_HEARTBEAT_BYTES, ReadError, ReadOptions, TORN_READ_RETRY, file_mtime, read_heartbeat,
+    read_heartbeat_once,
+};
 pub use status::ReportedStatus;
 pub use timestamp::{Timestamp, now_unix};
 pub use write::{HeartbeatWriter, WriteError, write_atomic};

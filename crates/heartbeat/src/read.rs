@@ -13,6 +13,10 @@ use triage_core::describe_io as describe;
 /// Heartbeats are a few hundred bytes; anything past this is not one.
 pub const MAX_HEARTBEAT_BYTES: u64 = 1024 * 1024;
 
+/// How long to wait before re-reading invalid JSON: a writer rewriting in place is done
+/// well within it.
+pub const TORN_READ_RETRY: Duration = Duration::from_millis(50);
+
 /// How cautious a read is.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
@@ -29,7 +33,7 @@ impl Default for ReadOptions {
         ReadOptions {
             follow_symlinks: false,
             max_bytes: MAX_HEARTBEAT_BYTES,
-            retry_delay: Duration::from_millis(50),
+            retry_delay: TORN_READ_RETRY,
         }
     }
 }
@@ -60,16 +64,18 @@ pub enum ReadError {
 /// Reads and parses a heartbeat; invalid JSON is retried once after `retry_delay`, since
 /// a writer that rewrites in place can be caught mid-write.
 pub fn read_heartbeat(path: &Path, options: &ReadOptions) -> Result<Heartbeat, ReadError> {
-    match read_once(path, options) {
+    match read_heartbeat_once(path, options) {
         Err(ReadError::Invalid(..)) => {
             std::thread::sleep(options.retry_delay);
-            read_once(path, options)
+            read_heartbeat_once(path, options)
         }
         other => other,
     }
 }
 
-fn read_once(path: &Path, options: &ReadOptions) -> Result<Heartbeat, ReadError> {
+/// Reads and parses a heartbeat with no retry, for callers that read many files and retry
+/// the invalid ones together after one [`TORN_READ_RETRY`].
+pub fn read_heartbeat_once(path: &Path, options: &ReadOptions) -> Result<Heartbeat, ReadError> {
     let (file, metadata) = open_checked(path, options.follow_symlinks)?;
     if !metadata.is_file() {
         return Err(ReadError::NotRegular(path.to_owned(), file_kind(&metadata)));
@@ -272,7 +278,7 @@ mod tests {
         };
         let mut reads = 0;
         while !writer.is_finished() {
-            read_once(&path, &no_retry).expect("never torn");
+            read_heartbeat_once(&path, &no_retry).expect("never torn");
             reads += 1;
         }
         writer.join().expect("writer");
