@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use triage_heartbeat::{ReadError, ReadOptions, file_mtime, read_heartbeat_once};
+use triage_heartbeat::{ReadError, ReadOptions, default_key, file_mtime, read_heartbeat_once};
 use triage_proc::{Liveness, ProcError, liveness, read_stat, to_pid};
 
 use crate::cli::Args;
@@ -125,14 +125,7 @@ pub fn key_of(path: &Path, heartbeat: &triage_heartbeat::Heartbeat) -> String {
         .process_key
         .clone()
         .filter(|k| !k.trim().is_empty())
-        .unwrap_or_else(|| stem(path))
-}
-
-/// The file name without its extension.
-pub fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+        .unwrap_or_else(|| default_key(path))
 }
 
 fn from_read_error(error: ReadError) -> Found {

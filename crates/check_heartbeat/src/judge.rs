@@ -3,12 +3,12 @@
 
 use triage_core::duration::format_duration;
 use triage_core::{Range, State, Thresholds};
-use triage_heartbeat::{Heartbeat, ReportedStatus};
+use triage_heartbeat::{Heartbeat, ReportedStatus, default_key};
 use triage_proc::Liveness;
 
 use crate::cli::Args;
 use crate::facts::{Found, HostFacts, ProcessFacts, SourceFacts, StallFact};
-use crate::gather::{key_of, stem};
+use crate::gather::key_of;
 
 /// Defaults when neither -w/-c nor `interval_s` say otherwise.
 const DEFAULT_WARNING_S: f64 = 120.0;
@@ -148,7 +148,7 @@ pub fn judge(facts: &SourceFacts, host: &HostFacts, policy: &Policy) -> Verdict 
     };
     match &facts.found {
         Found::Missing => {
-            let key = stem(&facts.path);
+            let key = default_key(&facts.path);
             let what = if policy.mtime {
                 "file"
             } else {
@@ -158,18 +158,18 @@ pub fn judge(facts: &SourceFacts, host: &HostFacts, policy: &Policy) -> Verdict 
             unreadable(key, policy.missing_state, "missing", text)
         }
         Found::Refused(reason) => unreadable(
-            stem(&facts.path),
+            default_key(&facts.path),
             State::Unknown,
             "unreadable",
             reason.clone(),
         ),
         Found::Invalid(reason) => unreadable(
-            stem(&facts.path),
+            default_key(&facts.path),
             policy.invalid_state,
             "invalid",
             reason.clone(),
         ),
-        Found::Modified(mtime) => judge_mtime(stem(&facts.path), host.now - mtime, policy),
+        Found::Modified(mtime) => judge_mtime(default_key(&facts.path), host.now - mtime, policy),
         Found::Heartbeat(found) => {
             let heartbeat = &found.heartbeat;
             let key = key_of(&facts.path, heartbeat);

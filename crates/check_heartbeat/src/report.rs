@@ -35,7 +35,7 @@ fn report_single(verdict: &Verdict, verbose: u8) -> CheckResult {
 fn report_many(verdicts: &[Verdict], mtime: bool, verbose: u8) -> CheckResult {
     let state = State::worst_of(verdicts.iter().map(|v| v.state));
     let mut unhealthy: Vec<&Verdict> = verdicts.iter().filter(|v| v.state.is_problem()).collect();
-    unhealthy.sort_by_key(|v| std::cmp::Reverse(rank(v.state)));
+    unhealthy.sort_by_key(|v| std::cmp::Reverse(v.state.severity()));
     let summary = if unhealthy.is_empty() {
         // The first of the oldest, so equal ages name a stable heartbeat.
         let oldest = verdicts
@@ -115,14 +115,4 @@ fn age_metric(label: &str, age: f64, verdict: &Verdict) -> Perfdata {
         .uom(Uom::Seconds)
         .thresholds(&verdict.thresholds)
         .min(0.0)
-}
-
-/// Worst first in the summary, with the same order as [`State::worst`].
-fn rank(state: State) -> u8 {
-    match state {
-        State::Critical => 3,
-        State::Warning => 2,
-        State::Unknown => 1,
-        State::Ok => 0,
-    }
 }

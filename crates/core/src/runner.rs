@@ -81,7 +81,7 @@ where
 
     let started = Instant::now();
     let deadline = common.timeout.duration().map(|limit| {
-        arm_watchdog(limit.as_secs_f64(), common.timeout_state());
+        arm_watchdog(limit.as_secs_f64(), common.timeout_state(), plugin.service);
         started + limit
     });
     let context = Context {
@@ -153,13 +153,13 @@ fn current_service(default: &'static str) -> &'static str {
 
 /// A watchdog thread rather than `alarm(2)`: it fires even while the main thread is blocked
 /// in a syscall that restarts after signals (a hung NFS stat, a socket read).
-fn arm_watchdog(seconds: f64, state: State) {
+fn arm_watchdog(seconds: f64, state: State, default_service: &'static str) {
     let spawned = std::thread::Builder::new()
         .name("deadline".into())
         .stack_size(64 * 1024)
         .spawn(move || {
             std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
-            let service = SERVICE.get().map(String::as_str).unwrap_or("PLUGIN");
+            let service = current_service(default_service);
             let seconds = format_number(seconds).unwrap_or_default();
             emit(&format!(
                 "{service} {}: timed out after {seconds} seconds\n",
@@ -171,7 +171,7 @@ fn arm_watchdog(seconds: f64, state: State) {
         // Without a thread we cannot promise the deadline; say so rather than risk a hang.
         emit(&format!(
             "{} UNKNOWN: cannot start the deadline watchdog thread\n",
-            current_service("PLUGIN")
+            current_service(default_service)
         ));
         std::process::exit(State::Unknown.code());
     }

@@ -32,9 +32,9 @@ impl State {
         }
     }
 
-    /// Rank for combining results: OK < UNKNOWN < WARNING < CRITICAL (the C suite's
-    /// `max_state_alt`), so a definite problem is never hidden behind an unknown.
-    fn severity(self) -> u8 {
+    /// Rank for combining and sorting results: OK < UNKNOWN < WARNING < CRITICAL (the C
+    /// suite's `max_state_alt`), so a definite problem is never hidden behind an unknown.
+    pub fn severity(self) -> u8 {
         match self {
             State::Ok => 0,
             State::Unknown => 1,

@@ -39,6 +39,14 @@ pub struct Heartbeat {
     pub exit_code: Option<i32>,
 }
 
+/// The name a heartbeat file goes by when it names no `process_key`: the file name
+/// without its extension (`/run/app/worker.json` is `worker`).
+pub fn default_key(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 impl Heartbeat {
     /// A heartbeat with only a timestamp.
     pub fn at(timestamp: Timestamp) -> Heartbeat {

@@ -8,7 +8,7 @@ mod status;
 mod timestamp;
 mod write;
 
-pub use document::Heartbeat;
+pub use document::{Heartbeat, default_key};
 pub use read::{
     MAX_HEARTBEAT_BYTES, ReadError, ReadOptions, TORN_READ_RETRY, file_mtime, read_heartbeat,
     read_heartbeat_once,

@@ -11,10 +11,9 @@ use std::time::Duration;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 use triage_core::describe_io;
-use triage_heartbeat::{HeartbeatWriter, WriteError};
+use triage_heartbeat::{HeartbeatWriter, WriteError, default_key};
 
 use crate::cli::RunArgs;
-use crate::stamp::default_key;
 
 /// Shells' codes for a command that could not be found or not be executed.
 const NOT_FOUND_EXIT: u8 = 127;

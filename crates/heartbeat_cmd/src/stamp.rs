@@ -1,18 +1,9 @@
 //! `heartbeat beat` and `heartbeat stop`: one write each.
 
-use std::path::Path;
-
-use triage_heartbeat::{HeartbeatWriter, ReadOptions, read_heartbeat};
+use triage_heartbeat::{HeartbeatWriter, ReadOptions, default_key, read_heartbeat};
 
 use crate::CommandError;
 use crate::cli::{BeatArgs, StopArgs};
-
-/// The key a heartbeat file goes by when none is given: its name without extension.
-pub(crate) fn default_key(file: &Path) -> String {
-    file.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "heartbeat".to_owned())
-}
 
 /// Writes one heartbeat as the options say.
 pub fn beat(args: &BeatArgs) -> Result<(), CommandError> {
