@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use crate::support::{
-    Sleeper, Zombie, as_unprivileged, bin, check, dead_pid, run_bounded, shared_tempdir, timestamp,
-    write,
+    Sleeper, Zombie, as_unprivileged, bin, check, dead_pid, heartbeat_file, run_bounded,
+    shared_tempdir, timestamp, write,
 };
 
 fn boot_id() -> String {
@@ -23,12 +23,12 @@ fn fresh_heartbeat_with_live_pid_is_ok_with_perfdata() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sleeper = Sleeper::start();
     let pid = sleeper.pid();
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "my_server.json",
+        4.0,
         &format!(
-            r#"{{"process_key":"my_server","pid":{pid},"timestamp":"{}","status":"running","iteration":42,"pid_start_ticks":{},"boot_id":"{}"}}"#,
-            timestamp(4.0),
+            r#""process_key":"my_server","pid":{pid},"status":"running","iteration":42,"pid_start_ticks":{},"boot_id":"{}""#,
             start_ticks(pid),
             boot_id()
         ),
@@ -77,11 +77,7 @@ fn missing_file_is_critical_no_heartbeat_and_missing_state_overrides() {
 fn unreadable_file_is_unknown() {
     use std::os::unix::fs::PermissionsExt;
     let dir = shared_tempdir();
-    let path = write(
-        dir.path(),
-        "secret.json",
-        &format!(r#"{{"timestamp":"{}"}}"#, timestamp(1.0)),
-    );
+    let path = heartbeat_file(dir.path(), "secret.json", 1.0, "");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let out = run_bounded(
         as_unprivileged(&bin("check_heartbeat")).args(["-f", path.to_str().expect("utf8")]),
@@ -129,11 +125,7 @@ fn directories_fifos_and_devices_are_not_heartbeats() {
 #[test]
 fn symlinks_are_refused_unless_followed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let real = write(
-        dir.path(),
-        "real.json",
-        &format!(r#"{{"timestamp":"{}"}}"#, timestamp(2.0)),
-    );
+    let real = heartbeat_file(dir.path(), "real.json", 2.0, "");
     let link = dir.path().join("link.json");
     std::os::unix::fs::symlink(&real, &link).expect("symlink");
     let link = link.to_str().expect("utf8");
@@ -207,13 +199,11 @@ fn invalid_json_is_unknown_with_position_and_invalid_state_overrides() {
 #[test]
 fn stale_heartbeat_is_critical_with_age_and_limit_in_summary() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "s.json",
-        &format!(
-            r#"{{"process_key":"my_server","timestamp":"{}","iteration":42}}"#,
-            timestamp(412.0)
-        ),
+        412.0,
+        r#""process_key":"my_server","iteration":42"#,
     );
     let hb = hb.to_str().expect("utf8");
     let out = check(&["-f", hb, "-w", "60", "-c", "90"]);
@@ -233,13 +223,11 @@ fn stale_heartbeat_is_critical_with_age_and_limit_in_summary() {
 #[test]
 fn interval_s_sets_default_thresholds() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "i.json",
-        &format!(
-            r#"{{"process_key":"fast","timestamp":"{}","interval_s":10}}"#,
-            timestamp(25.0)
-        ),
+        25.0,
+        r#""process_key":"fast","interval_s":10"#,
     );
     let out = check(&["-f", hb.to_str().expect("utf8")]);
     assert_eq!(out.code, 1);
@@ -252,14 +240,7 @@ fn interval_s_sets_default_thresholds() {
 #[test]
 fn future_timestamp_is_unknown_clock_skew() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hb = write(
-        dir.path(),
-        "f.json",
-        &format!(
-            r#"{{"process_key":"f","timestamp":"{}"}}"#,
-            timestamp(-600.0)
-        ),
-    );
+    let hb = heartbeat_file(dir.path(), "f.json", -600.0, r#""process_key":"f""#);
     let out = check(&["-f", hb.to_str().expect("utf8")]);
     assert_eq!(out.code, 3);
     assert!(
@@ -278,13 +259,11 @@ fn future_timestamp_is_unknown_clock_skew() {
 fn dead_pid_is_critical_stale_pid() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pid = dead_pid();
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "d.json",
-        &format!(
-            r#"{{"process_key":"mailer","pid":{pid},"timestamp":"{}"}}"#,
-            timestamp(3.0)
-        ),
+        3.0,
+        &format!(r#""process_key":"mailer","pid":{pid}"#),
     );
     let out = check(&["-f", hb.to_str().expect("utf8"), "-w", "60", "-c", "90"]);
     assert_eq!(out.code, 2);
@@ -299,13 +278,11 @@ fn dead_pid_is_critical_stale_pid() {
 #[test]
 fn pid_owned_by_another_user_is_alive_eperm() {
     let dir = shared_tempdir();
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "init.json",
-        &format!(
-            r#"{{"process_key":"init","pid":1,"timestamp":"{}"}}"#,
-            timestamp(1.0)
-        ),
+        1.0,
+        r#""process_key":"init","pid":1"#,
     );
     std::fs::set_permissions(&hb, std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .expect("chmod");
@@ -326,13 +303,11 @@ fn zombie_pid_is_critical() {
     let dir = tempfile::tempdir().expect("tempdir");
     let zombie = Zombie::make();
     let pid = zombie.pid();
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "z.json",
-        &format!(
-            r#"{{"process_key":"z","pid":{pid},"timestamp":"{}"}}"#,
-            timestamp(2.0)
-        ),
+        2.0,
+        &format!(r#""process_key":"z","pid":{pid}"#),
     );
     let out = check(&["-f", hb.to_str().expect("utf8")]);
     assert_eq!(out.code, 2);
@@ -350,13 +325,13 @@ fn reused_pid_is_detected_by_start_ticks() {
     let sleeper = Sleeper::start();
     let pid = sleeper.pid();
     let ticks = start_ticks(pid);
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "r.json",
+        1.0,
         &format!(
-            r#"{{"process_key":"r","pid":{pid},"pid_start_ticks":{},"timestamp":"{}"}}"#,
-            ticks + 5000,
-            timestamp(1.0)
+            r#""process_key":"r","pid":{pid},"pid_start_ticks":{}"#,
+            ticks + 5000
         ),
     );
     let out = check(&["-f", hb.to_str().expect("utf8")]);
@@ -374,13 +349,13 @@ fn reused_pid_is_detected_by_start_ticks() {
 fn heartbeat_from_before_a_reboot_is_critical() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sleeper = Sleeper::start();
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "b.json",
+        1.0,
         &format!(
-            r#"{{"process_key":"b","pid":{},"boot_id":"00000000-0000-4000-8000-000000000000","timestamp":"{}"}}"#,
-            sleeper.pid(),
-            timestamp(1.0)
+            r#""process_key":"b","pid":{},"boot_id":"00000000-0000-4000-8000-000000000000""#,
+            sleeper.pid()
         ),
     );
     let out = check(&["-f", hb.to_str().expect("utf8")]);
@@ -413,13 +388,11 @@ fn self_reported_status_maps_to_states() {
         ),
     ];
     for (status, code, line) in cases {
-        let hb = write(
+        let hb = heartbeat_file(
             dir.path(),
             "app.json",
-            &format!(
-                r#"{{"timestamp":"{}","status":"{status}","message":"queue slow"}}"#,
-                timestamp(1.0)
-            ),
+            1.0,
+            &format!(r#""status":"{status}","message":"queue slow""#),
         );
         let out = check(&["-f", hb.to_str().expect("utf8")]);
         assert_eq!(out.code, code, "{status}: {out:?}");
@@ -490,13 +463,11 @@ fn unchanged_iteration_is_hung_across_runs() {
 #[test]
 fn unwritable_state_dir_skips_stall_detection_but_still_checks() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "w.json",
-        &format!(
-            r#"{{"process_key":"w","timestamp":"{}","iteration":1}}"#,
-            timestamp(1.0)
-        ),
+        1.0,
+        r#""process_key":"w","iteration":1"#,
     );
     let out = check(&[
         "-f",
@@ -525,30 +496,19 @@ fn many_heartbeats_name_the_unhealthy_ones_first() {
     let sleeper = Sleeper::start();
     let dead = dead_pid();
     let live = sleeper.pid();
-    write(
+    heartbeat_file(
         dir.path(),
         "a-api.json",
-        &format!(
-            r#"{{"process_key":"api","pid":{live},"timestamp":"{}"}}"#,
-            timestamp(5.0)
-        ),
+        5.0,
+        &format!(r#""process_key":"api","pid":{live}"#),
     );
-    write(
+    heartbeat_file(
         dir.path(),
         "b-mailer.json",
-        &format!(
-            r#"{{"process_key":"mailer","pid":{dead},"timestamp":"{}"}}"#,
-            timestamp(3.0)
-        ),
+        3.0,
+        &format!(r#""process_key":"mailer","pid":{dead}"#),
     );
-    write(
-        dir.path(),
-        "c-cron.json",
-        &format!(
-            r#"{{"process_key":"cron","timestamp":"{}"}}"#,
-            timestamp(200.0)
-        ),
-    );
+    heartbeat_file(dir.path(), "c-cron.json", 200.0, r#""process_key":"cron""#);
     write(dir.path(), ".d-hidden.json", "not even json");
     write(dir.path(), "notes.txt", "ignored by the glob");
     let out = check(&[
@@ -652,13 +612,11 @@ fn mtime_mode_judges_any_files_age() {
 #[test]
 fn json_and_checkmk_formats_keep_the_exit_code() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "j.json",
-        &format!(
-            r#"{{"process_key":"j","timestamp":"{}","iteration":9}}"#,
-            timestamp(400.0)
-        ),
+        400.0,
+        r#""process_key":"j","iteration":9"#,
     );
     let hb = hb.to_str().expect("utf8");
     let out = check(&["-f", hb, "--output-format", "json"]);
@@ -735,13 +693,11 @@ fn bad_arguments_are_one_line_and_exit_3() {
 fn works_with_an_empty_environment_and_honours_state_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("systemd-state");
-    let hb = write(
+    let hb = heartbeat_file(
         dir.path(),
         "e.json",
-        &format!(
-            r#"{{"process_key":"e","timestamp":"{}","iteration":1}}"#,
-            timestamp(1.0)
-        ),
+        1.0,
+        r#""process_key":"e","iteration":1"#,
     );
     let out = run_bounded(
         Command::new(bin("check_heartbeat"))

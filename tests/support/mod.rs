@@ -107,6 +107,17 @@ pub fn write(dir: &Path, name: &str, json: &str) -> PathBuf {
     path
 }
 
+/// Writes a heartbeat whose timestamp is `age` seconds old, with the other JSON `fields`
+/// (`"process_key":"x","pid":1`), and returns its path.
+pub fn heartbeat_file(dir: &Path, name: &str, age: f64, fields: &str) -> PathBuf {
+    let separator = if fields.is_empty() { "" } else { "," };
+    write(
+        dir,
+        name,
+        &format!(r#"{{"timestamp":"{}"{separator}{fields}}}"#, timestamp(age)),
+    )
+}
+
 /// A child that sleeps until killed; killed and reaped on drop.
 pub struct Sleeper(pub Child);
 
