@@ -4,6 +4,8 @@
 mod support;
 
 mod check_heartbeat;
+mod check_procs;
+mod check_procs_compat;
 mod heartbeat_cmd;
 mod man_pages;
 mod readme_writers;

@@ -28,6 +28,7 @@ pub fn bin(name: &str) -> PathBuf {
     match name {
         "check_heartbeat" => PathBuf::from(env!("CARGO_BIN_EXE_check_heartbeat")),
         "heartbeat" => PathBuf::from(env!("CARGO_BIN_EXE_heartbeat")),
+        "check_procs" => PathBuf::from(env!("CARGO_BIN_EXE_check_procs")),
         other => panic!("unknown binary {other}"),
     }
 }

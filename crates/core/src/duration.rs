@@ -2,13 +2,17 @@
 
 use crate::number::parse_decimal;
 
-/// Parses a non-negative duration in seconds with an optional `s`, `m`, `h` or `d` suffix.
+/// Parses a non-negative duration in seconds with an optional `ms`, `s`, `m`, `h` or `d`
+/// suffix.
 pub fn parse_seconds(text: &str) -> Option<f64> {
     parse_signed_seconds(text).filter(|s| *s >= 0.0)
 }
 
 /// Like [`parse_seconds`] but allows a sign, for range endpoints such as `-5m`.
 pub fn parse_signed_seconds(text: &str) -> Option<f64> {
+    if let Some(millis) = text.strip_suffix("ms") {
+        return parse_decimal(millis).map(|n| n / 1000.0);
+    }
     let (number, unit) = match text.char_indices().last() {
         Some((at, 's')) => (&text[..at], 1.0),
         Some((at, 'm')) => (&text[..at], 60.0),
@@ -45,12 +49,15 @@ mod tests {
         assert_eq!(parse_seconds("2h"), Some(7200.0));
         assert_eq!(parse_seconds("1d"), Some(86400.0));
         assert_eq!(parse_seconds("1.5m"), Some(90.0));
+        assert_eq!(parse_seconds("250ms"), Some(0.25));
         assert_eq!(parse_signed_seconds("-1m"), Some(-60.0));
     }
 
     #[test]
     fn bad_durations_are_rejected() {
-        for bad in ["", "s", "5x", "m5", "-5m", "1e3s", "5 m", "5mm"] {
+        for bad in [
+            "", "s", "ms", "5x", "m5", "-5m", "-5ms", "1e3s", "5 m", "5mm",
+        ] {
             assert_eq!(parse_seconds(bad), None, "{bad:?} must not parse");
         }
     }

@@ -17,7 +17,7 @@ pub mod threshold;
 pub use cli::{CommonArgs, OutputFormat, TimeoutSpec};
 pub use duration::parse_seconds;
 pub use io_error::describe_io;
-pub use output::{CheckResult, Subcheck};
+pub use output::{CheckResult, Records, Subcheck};
 pub use perfdata::{Perfdata, Uom};
 pub use range::{Range, RangeError};
 pub use runner::{Plugin, run};

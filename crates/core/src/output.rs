@@ -54,6 +54,20 @@ pub struct CheckResult {
     pub subchecks: Vec<Subcheck>,
     /// Metrics of the run as a whole.
     pub perfdata: Vec<Perfdata>,
+    /// Keep the perfdata on the first line even when long output follows: the layout of
+    /// the C plugins, which drop-in replacements must keep byte for byte.
+    pub perfdata_on_first_line: bool,
+    /// Items only the JSON format shows in full (the matched processes, say).
+    pub records: Option<Records>,
+}
+
+/// A list of JSON objects shown under one key of the JSON output, bounded like the rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records {
+    /// The top-level key, e.g. `processes`; the omission count is `omitted_<key>`.
+    pub key: &'static str,
+    /// One object per item.
+    pub items: Vec<serde_json::Value>,
 }
 
 impl CheckResult {
@@ -64,6 +78,8 @@ impl CheckResult {
             summary: summary.into(),
             subchecks: Vec::new(),
             perfdata: Vec::new(),
+            perfdata_on_first_line: false,
+            records: None,
         }
     }
 

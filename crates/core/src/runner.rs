@@ -29,6 +29,12 @@ pub struct Plugin {
 pub trait PluginArgs: clap::Parser {
     /// The shared options flattened into this plugin's CLI.
     fn common(&self) -> &CommonArgs;
+
+    /// A service name chosen by the arguments (check_procs prints its `-m` metric there);
+    /// `--service-name` still wins, and `None` keeps the plugin's own.
+    fn service(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What a check may need to know about its run.
@@ -76,6 +82,7 @@ where
     let service = common
         .service_name
         .clone()
+        .or_else(|| parsed.service())
         .unwrap_or_else(|| plugin.service.to_owned());
     let _ = SERVICE.set(service.clone());
 

@@ -49,6 +49,7 @@ fn alive(pid: i64, state: char, start_ticks: u64) -> ProcessFacts {
             state,
             ppid: 1,
             start_ticks,
+            ..ProcessStat::default()
         }),
     }
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::Report;
-use crate::output::Subcheck;
+use crate::output::{Records, Subcheck};
 use crate::perfdata::Perfdata;
 
 #[derive(Serialize)]
@@ -52,19 +52,43 @@ pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
         omitted_checks: None,
         omitted_perfdata: None,
     };
-    // Room for the frame and the omission counts; metrics may take half of the rest and
-    // checks what is left, whole items only.
-    let mut room = limit.saturating_sub(to_json(&run).len() + 96);
+    // Room for the frame and the omission counts; metrics may take half of the rest, checks
+    // what is left (half of it when records follow), records the remainder: whole items only.
+    let records = result.records.as_ref();
+    let mut room = limit.saturating_sub(to_json(&run).len() + 160);
     let metrics = result.all_perfdata();
     run.perfdata = fit(metrics.iter().map(|m| perfdata_json(m)), room / 2);
     room = room.saturating_sub(to_json(&run.perfdata).len());
-    run.checks = fit(result.subchecks.iter().map(check_json), room);
+    let checks_room = if records.is_some() { room / 2 } else { room };
+    run.checks = fit(result.subchecks.iter().map(check_json), checks_room);
+    room = room.saturating_sub(to_json(&run.checks).len());
     let omitted = |total: usize, kept: usize| (total > kept).then_some(total - kept);
     run.omitted_perfdata = omitted(metrics.len(), run.perfdata.len());
     run.omitted_checks = omitted(result.subchecks.len(), run.checks.len());
-    let mut text = to_json(&run);
+    let mut text = match records {
+        None => to_json(&run),
+        Some(records) => with_records(&run, records, room),
+    };
     text.push('\n');
     text
+}
+
+/// The run's object with `"<key>": [...]` and `"omitted_<key>"` added after its fields.
+fn with_records(run: &RunJson<'_>, records: &Records, room: usize) -> String {
+    let kept = fit(
+        records.items.iter(),
+        room.saturating_sub(records.key.len() + 40),
+    );
+    let omitted = records.items.len() - kept.len();
+    let mut object = match serde_json::to_value(run) {
+        Ok(serde_json::Value::Object(object)) => object,
+        _ => serde_json::Map::new(),
+    };
+    object.insert(records.key.to_owned(), kept.into_iter().cloned().collect());
+    if omitted > 0 {
+        object.insert(format!("omitted_{}", records.key), omitted.into());
+    }
+    to_json(&object)
 }
 
 /// The leading items whose JSON fits in `room` bytes (with separators).
@@ -167,5 +191,36 @@ mod tests {
         let kept = value["checks"].as_array().expect("checks").len();
         assert!(kept > 0 && kept < 500);
         assert_eq!(value["omitted_checks"], 500 - kept);
+    }
+
+    #[test]
+    fn json_records_come_under_their_key_and_are_bounded_too() {
+        let mut result = CheckResult::new(State::Ok, "3 processes");
+        result.records = Some(crate::output::Records {
+            key: "processes",
+            items: (0..3)
+                .map(|pid| serde_json::json!({ "pid": pid }))
+                .collect(),
+        });
+        let render = |limit| {
+            let out = Report {
+                plugin: "p",
+                service: "S",
+                result: &result,
+            }
+            .render(OutputFormat::Json, limit);
+            assert!(out.len() <= limit, "{} > {limit}", out.len());
+            serde_json::from_str::<serde_json::Value>(&out).expect("valid JSON")
+        };
+        let full = render(65536);
+        assert_eq!(
+            full["processes"],
+            serde_json::json!([{"pid":0},{"pid":1},{"pid":2}])
+        );
+        assert_eq!(full.get("omitted_processes"), None);
+        let cut = render(300);
+        let kept = cut["processes"].as_array().expect("array").len();
+        assert!(kept < 3, "{cut}");
+        assert_eq!(cut["omitted_processes"], 3 - kept);
     }
 }

@@ -25,9 +25,10 @@ pub(super) fn render(report: &Report<'_>, limit: usize) -> String {
             false => format!("{head} | {perfdata}\n"),
         };
     }
-    let perf_line = match perfdata.is_empty() {
-        true => String::new(),
-        false => format!("| {perfdata}\n"),
+    let (head, perf_line) = match (perfdata.is_empty(), result.perfdata_on_first_line) {
+        (true, _) => (head, String::new()),
+        (false, true) => (format!("{head} | {perfdata}"), String::new()),
+        (false, false) => (head, format!("| {perfdata}\n")),
     };
     let budget = limit.saturating_sub(head.len() + 1 + perf_line.len());
     let (kept, marker) = fit_lines(long, budget);
@@ -167,5 +168,19 @@ mod tests {
             format!("... {} more lines not shown", 1000 - kept)
         );
         assert_eq!(lines[lines.len() - 1], "| n=1000");
+    }
+
+    #[test]
+    fn perfdata_can_stay_on_the_first_line_above_long_output() {
+        let mut result = CheckResult::new(State::Ok, "2 processes");
+        result.perfdata_on_first_line = true;
+        result.perfdata.push(Perfdata::new("procs", 2.0).min(0.0));
+        result
+            .subchecks
+            .push(Subcheck::new("1", State::Ok, "pid 1 init"));
+        assert_eq!(
+            render(&result, 65536),
+            "TEST OK: 2 processes | procs=2;;;0;\n\\_[OK] pid 1 init\n"
+        );
     }
 }
