@@ -540,3 +540,169 @@ fn kernel_threads_are_left_out_with_k() {
         without.stdout
     );
 }
+
+/// A cgroup laid out the way Docker's cgroupfs driver does (`/docker/<id>`), in the first
+/// hierarchy that lets us create one; removed on drop.
+struct ContainerCgroup {
+    dir: PathBuf,
+}
+
+impl ContainerCgroup {
+    fn create(id: &str) -> ContainerCgroup {
+        let candidates = [
+            "/sys/fs/cgroup/pids",
+            "/sys/fs/cgroup/unified",
+            "/sys/fs/cgroup",
+        ];
+        for root in candidates {
+            let dir = Path::new(root).join("docker").join(id);
+            if std::fs::create_dir_all(&dir).is_ok() && dir.join("cgroup.procs").exists() {
+                return ContainerCgroup { dir };
+            }
+        }
+        panic!(
+            "cannot create a cgroup under {candidates:?}: run the suite as root on Linux with cgroupfs mounted"
+        );
+    }
+
+    fn add(&self, pid: i32) {
+        std::fs::write(self.dir.join("cgroup.procs"), pid.to_string()).expect("move into cgroup");
+    }
+}
+
+impl Drop for ContainerCgroup {
+    fn drop(&mut self) {
+        // The members are killed first (Children drops earlier); an empty cgroup can go.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::fs::remove_dir(&self.dir).is_err() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// A stand-in for the Docker socket that answers every request with one container list.
+fn fake_engine(socket: &Path, containers_json: String) -> std::thread::JoinHandle<()> {
+    let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind socket");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut served = 0;
+        while Instant::now() < deadline && served < 4 {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    stream.set_nonblocking(false).expect("blocking");
+                    let mut request = [0u8; 1024];
+                    let n = stream.read(&mut request).unwrap_or(0);
+                    assert!(
+                        String::from_utf8_lossy(&request[..n])
+                            .starts_with("GET /containers/json HTTP/1.0\r\n"),
+                        "unexpected request"
+                    );
+                    let response = format!(
+                        "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{containers_json}",
+                        containers_json.len()
+                    );
+                    let _ = stream.write_all(response.as_bytes());
+                    served += 1;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    })
+}
+
+#[test]
+fn container_and_cgroup_filters_count_the_processes_inside() {
+    let id = format!("{:0>64}", format!("7a11{:x}", std::process::id()));
+    let cgroup = ContainerCgroup::create(&id);
+    let program = NamedProgram::copy("/bin/sleep", "tp_in_container");
+    let mut children = Children::default();
+    let pids = children.sleepers(&program.path, 3);
+    for pid in &pids {
+        wait_for_comm(*pid, "tp_in_container");
+    }
+    cgroup.add(pids[0]);
+    cgroup.add(pids[1]);
+
+    // By id prefix, straight from /proc/<pid>/cgroup (no engine needed for hex).
+    let prefix = &id[..12];
+    let out = run_env(
+        &["-C", "tp_in_container", "--container", prefix],
+        &[("DOCKER_HOST", "unix:///nonexistent.sock")],
+    );
+    assert_eq!(
+        out.stdout,
+        format!(
+            "PROCS OK: 2 processes with command name 'tp_in_container', container '{prefix}' | procs=2;;;0;\n"
+        )
+    );
+    let out = procs(&["--cgroup", &format!("/docker/{id}"), "-c", "3:"]);
+    assert_eq!(
+        out.stdout,
+        format!("PROCS CRITICAL: 2 processes with cgroup '/docker/{id}' | procs=2;;3:;0;\n")
+    );
+
+    // By name, through the engine's socket.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("docker.sock");
+    let list = format!(
+        r#"[{{"Id":"{id}","Names":["/tp-web-1"],"State":"running"}},{{"Id":"{}","Names":["/other"]}}]"#,
+        "f".repeat(64)
+    );
+    let engine = fake_engine(&socket, list);
+    let host = format!("unix://{}", socket.display());
+    let out = run_env(
+        &["--container", "tp-web-1", "-c", "1:"],
+        &[("DOCKER_HOST", &host)],
+    );
+    assert_eq!(
+        out.stdout,
+        "PROCS OK: 2 processes with container 'tp-web-1' | procs=2;;1:;0;\n"
+    );
+    // A name prefix selects it too; a container that is not running has no processes.
+    let out = run_env(
+        &["--container", "tp-web", "-C", "tp_in_container"],
+        &[("DOCKER_HOST", &host)],
+    );
+    assert!(
+        out.stdout.starts_with("PROCS OK: 2 processes"),
+        "{}",
+        out.stdout
+    );
+    let out = run_env(
+        &["--container", "tp-db", "-c", "1:"],
+        &[("DOCKER_HOST", &host)],
+    );
+    assert_eq!(
+        out.stdout,
+        "PROCS CRITICAL: 0 processes with container 'tp-db' | procs=0;;1:;0;\n"
+    );
+    assert_eq!(out.code, 2);
+    drop(engine);
+
+    // A name with no engine to ask is UNKNOWN, saying why.
+    let out = run_env(
+        &["--container", "tp-web-1"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    assert_eq!(out.code, 3);
+    assert!(
+        out.stdout.starts_with(
+            "PROCS UNKNOWN: cannot look up container 'tp-web-1': /nonexistent/docker.sock: "
+        ),
+        "{}",
+        out.stdout
+    );
+    drop(children);
+}
+
+/// Runs check_procs with extra environment variables.
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(bin("check_procs"));
+    command.args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    crate::support::run_bounded(&mut command, Duration::from_secs(20))
+}

@@ -99,9 +99,10 @@ pub struct RawArgs {
     #[arg(long = "cgroup", value_name = "TEXT", action = clap::ArgAction::Append, help_heading = "Filters")]
     pub cgroup: Vec<String>,
 
-    /// Only processes inside this container, by id prefix.
-    #[arg(long = "container", value_name = "ID", value_parser = parse_container, action = clap::ArgAction::Append, help_heading = "Filters")]
-    pub container: Vec<ContainerSelector>,
+    /// Only processes inside this running container: a name, an id, or a prefix of either
+    /// (asked of the Docker or Podman socket; DOCKER_HOST=unix://... picks one).
+    #[arg(long = "container", value_name = "NAME|ID", value_parser = parse_container, action = clap::ArgAction::Append, help_heading = "Filters")]
+    pub container: Vec<String>,
 
     /// Measure %CPU now, over this interval (e.g. 500ms, 2s), instead of the lifetime
     /// average ps shows.
@@ -326,7 +327,12 @@ fn ordered_filters(
         "container",
         raw.container
             .iter()
-            .map(|c| vec![Filter::Container(c.clone())])
+            .map(|given| {
+                vec![Filter::Container(ContainerSelector::resolved(
+                    given,
+                    Vec::new(),
+                ))]
+            })
             .collect(),
         false,
     );
@@ -390,10 +396,12 @@ fn parse_regex(text: &str) -> Result<CompiledRegex, String> {
         .map_err(|error| format!("could not compile regular expression '{text}': {error}"))
 }
 
-/// `--container`: a container id or id prefix (hex).
-fn parse_container(text: &str) -> Result<ContainerSelector, String> {
-    ContainerSelector::by_id_prefix(text)
-        .ok_or_else(|| format!("'{text}' is not a container id or id prefix (hex digits)"))
+/// `--container`: a name or id (prefix); resolved against the engine when the check runs.
+fn parse_container(text: &str) -> Result<String, String> {
+    match text.is_empty() || text.contains('/') {
+        true => Err(format!("'{text}' is not a container name or id")),
+        false => Ok(text.to_owned()),
+    }
 }
 
 /// `--cpu-sample`: more than nothing and at most a minute.

@@ -16,7 +16,16 @@ pub struct ContainerSelector {
 }
 
 impl ContainerSelector {
-    /// Selects by id prefix alone (`--container 3f2a9c`), when the argument is hex.
+    /// The containers the engine resolved `given` to (possibly none: not running).
+    pub fn resolved(given: &str, ids: Vec<String>) -> ContainerSelector {
+        ContainerSelector {
+            given: given.to_owned(),
+            ids,
+        }
+    }
+
+    /// Selects by id prefix alone (`--container 3f2a9c`), when the argument is hex; used
+    /// when no engine answers.
     pub fn by_id_prefix(given: &str) -> Option<ContainerSelector> {
         let hex = !given.is_empty()
             && given.len() <= ID_LEN

@@ -19,10 +19,12 @@ use std::time::Duration;
 
 use triage_core::runner::{Context, Plugin, PluginArgs};
 use triage_core::{CheckResult, OutputFormat, run};
+use triage_docker::Engine;
 use triage_proc::{Clock, Pid, ProcError, ProcFs, user_by_uid};
 
 pub use cli::Args;
 
+use crate::container::ContainerSelector;
 use crate::facts::Need;
 use crate::filter::Filter;
 use crate::report::ReportInput;
@@ -43,6 +45,14 @@ pub enum CheckError {
     /// `/proc` listed no process at all (not mounted, or an empty mount).
     #[error("no processes found in {0}: is procfs mounted?")]
     Empty(String),
+    /// `--container NAME` needs the engine, which did not answer.
+    #[error("cannot look up container '{given}': {reason}")]
+    Container {
+        /// The argument.
+        given: String,
+        /// Why the engine could not be asked.
+        reason: String,
+    },
 }
 
 /// Runs check_procs with these arguments (argv[0] first) and returns its exit code.
@@ -73,9 +83,9 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
         output_needs |= Need::ALL.without(Need::EXE);
     }
     let sample = args.raw.cpu_sample.map(Duration::from_secs_f64);
+    let filters = resolve_containers(&args.filters, context)?;
     // With --cpu-sample, %CPU filters wait for the sampled rate.
-    let (cpu_filters, scan_filters): (Vec<Filter>, Vec<Filter>) = args
-        .filters
+    let (cpu_filters, scan_filters): (Vec<Filter>, Vec<Filter>) = filters
         .iter()
         .cloned()
         .partition(|filter| sample.is_some() && filter.is_cpu());
@@ -102,13 +112,53 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
     Ok(report::report(&ReportInput {
         metric,
         thresholds: &args.thresholds,
-        filters: &args.filters,
+        filters: &filters,
         processes: &matched,
         verdict: &verdict,
         verbose: context.verbose,
         user_names: &user_names,
         with_records: json,
     }))
+}
+
+/// Asks the container engine which containers each `--container` names. Without an
+/// engine, a hex argument still selects by id prefix straight from the cgroup paths.
+fn resolve_containers(filters: &[Filter], context: &Context) -> Result<Vec<Filter>, CheckError> {
+    let timeout = context
+        .deadline
+        .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()))
+        .unwrap_or(Duration::from_secs(10))
+        .max(Duration::from_millis(100));
+    let mut engine_answer = None;
+    let mut resolved = Vec::with_capacity(filters.len());
+    for filter in filters {
+        let Filter::Container(selector) = filter else {
+            resolved.push(filter.clone());
+            continue;
+        };
+        let given = selector.given.as_str();
+        let answer = engine_answer
+            .get_or_insert_with(|| Engine::discover(timeout).and_then(|e| e.running_containers()));
+        let selector = match answer {
+            Ok(list) => {
+                let ids = triage_docker::select(list, given)
+                    .into_iter()
+                    .map(|c| c.id.clone());
+                ContainerSelector::resolved(given, ids.collect())
+            }
+            Err(error) => match ContainerSelector::by_id_prefix(given) {
+                Some(by_id) => by_id,
+                None => {
+                    return Err(CheckError::Container {
+                        given: given.to_owned(),
+                        reason: error.to_string(),
+                    });
+                }
+            },
+        };
+        resolved.push(Filter::Container(selector));
+    }
+    Ok(resolved)
 }
 
 /// The check never counts itself or the shell or agent that started it.
