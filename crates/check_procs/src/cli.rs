@@ -233,108 +233,92 @@ fn ordered_filters(
     matches: &ArgMatches,
     positional_state: Option<String>,
 ) -> Vec<Filter> {
+    // Each occurrence of an option becomes its filter(s), tagged with the option's position.
     let mut indexed: Vec<(usize, Vec<Filter>)> = Vec::new();
-    let mut add = |id: &str, filters: Vec<Vec<Filter>>, first_only: bool| {
+    let mut add = |id: &str, first_only: bool, filters: &mut dyn Iterator<Item = Vec<Filter>>| {
         let indices = matches.indices_of(id).into_iter().flatten();
         let take = if first_only { 1 } else { usize::MAX };
         indexed.extend(indices.zip(filters).take(take));
     };
+    let one = |filter: Filter| vec![filter];
     add(
         "state",
-        raw.state
-            .iter()
-            .map(|s| vec![Filter::State(s.clone())])
-            .collect(),
         true,
+        &mut raw.state.iter().map(|s| one(Filter::State(s.clone()))),
     );
     add(
         "ppid",
-        raw.ppid.iter().map(|p| vec![Filter::Ppid(*p)]).collect(),
         false,
+        &mut raw.ppid.iter().map(|p| one(Filter::Ppid(*p))),
     );
     add(
         "vsz",
-        raw.vsz.iter().map(|k| vec![Filter::Vsz(*k)]).collect(),
         false,
+        &mut raw.vsz.iter().map(|k| one(Filter::Vsz(*k))),
     );
     add(
         "rss",
-        raw.rss.iter().map(|k| vec![Filter::Rss(*k)]).collect(),
         false,
+        &mut raw.rss.iter().map(|k| one(Filter::Rss(*k))),
     );
     add(
         "pcpu",
-        raw.pcpu.iter().map(|p| vec![Filter::Pcpu(*p)]).collect(),
         false,
+        &mut raw.pcpu.iter().map(|p| one(Filter::Pcpu(*p))),
     );
     add(
         "user",
-        raw.user
-            .iter()
-            .map(|u| {
-                vec![Filter::User {
-                    uid: u.uid,
-                    name: u.name.clone(),
-                }]
-            })
-            .collect(),
         false,
+        &mut raw.user.iter().map(|u| {
+            one(Filter::User {
+                uid: u.uid,
+                name: u.name.clone(),
+            })
+        }),
     );
     add(
         "argument",
-        raw.argument
-            .iter()
-            .map(|a| vec![Filter::Args(a.clone())])
-            .collect(),
         true,
+        &mut raw.argument.iter().map(|a| one(Filter::Args(a.clone()))),
     );
     add(
         "regex",
-        raw.regex
-            .iter()
-            .map(|r| vec![Filter::Regex(r.regex.clone(), r.pattern.clone())])
-            .collect(),
         false,
+        &mut raw
+            .regex
+            .iter()
+            .map(|r| one(Filter::Regex(r.regex.clone(), r.pattern.clone()))),
     );
     add(
         "command",
-        raw.command.iter().map(|c| Filter::command(c)).collect(),
         true,
+        &mut raw.command.iter().map(|c| Filter::command(c)),
     );
     add(
         "exclude",
-        raw.exclude
-            .iter()
-            .map(|given| {
-                let names = given
-                    .split(',')
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned);
-                vec![Filter::Exclude(names.collect(), given.clone())]
-            })
-            .collect(),
         true,
+        &mut raw.exclude.iter().map(|given| {
+            let names = given
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned);
+            one(Filter::Exclude(names.collect(), given.clone()))
+        }),
     );
     add(
         "cgroup",
-        raw.cgroup
-            .iter()
-            .map(|c| vec![Filter::Cgroup(c.clone())])
-            .collect(),
         false,
+        &mut raw.cgroup.iter().map(|c| one(Filter::Cgroup(c.clone()))),
     );
     add(
         "container",
-        raw.container
-            .iter()
-            .map(|given| {
-                vec![Filter::Container(ContainerSelector::resolved(
-                    given,
-                    Vec::new(),
-                ))]
-            })
-            .collect(),
         false,
+        &mut raw.container.iter().map(|given| {
+            one(Filter::Container(ContainerSelector::resolved(
+                given,
+                Vec::new(),
+            )))
+        }),
     );
     indexed.sort_by_key(|(index, _)| *index);
     let mut filters: Vec<Filter> = indexed.into_iter().flat_map(|(_, f)| f).collect();
