@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use crate::support::fake_engine::{FakeEngine, Reply};
 use crate::support::{Run, bin, run};
 
 /// Runs our check_procs.
@@ -580,38 +581,6 @@ impl Drop for ContainerCgroup {
     }
 }
 
-/// A stand-in for the Docker socket that answers every request with one container list.
-fn fake_engine(socket: &Path, containers_json: String) -> std::thread::JoinHandle<()> {
-    let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind socket");
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut served = 0;
-        while Instant::now() < deadline && served < 4 {
-            match listener.accept() {
-                Ok((mut stream, _)) => {
-                    stream.set_nonblocking(false).expect("blocking");
-                    let mut request = [0u8; 1024];
-                    let n = stream.read(&mut request).unwrap_or(0);
-                    assert!(
-                        String::from_utf8_lossy(&request[..n])
-                            .starts_with("GET /containers/json HTTP/1.0\r\n"),
-                        "unexpected request"
-                    );
-                    let response = format!(
-                        "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{containers_json}",
-                        containers_json.len()
-                    );
-                    let _ = stream.write_all(response.as_bytes());
-                    served += 1;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-    })
-}
-
 #[test]
 fn container_and_cgroup_filters_count_the_processes_inside() {
     let id = format!("{:0>64}", format!("7a11{:x}", std::process::id()));
@@ -650,8 +619,14 @@ fn container_and_cgroup_filters_count_the_processes_inside() {
         r#"[{{"Id":"{id}","Names":["/tp-web-1"],"State":"running"}},{{"Id":"{}","Names":["/other"]}}]"#,
         "f".repeat(64)
     );
-    let engine = fake_engine(&socket, list);
-    let host = format!("unix://{}", socket.display());
+    let engine = FakeEngine::start(
+        &socket,
+        vec![
+            ("GET /_ping", Reply::ping("1.41")),
+            ("GET /containers/json", Reply::json(200, &list)),
+        ],
+    );
+    let host = engine.host();
     let out = run_env(
         &["--container", "tp-web-1", "-c", "1:"],
         &[("DOCKER_HOST", &host)],
@@ -679,6 +654,12 @@ fn container_and_cgroup_filters_count_the_processes_inside() {
         "PROCS CRITICAL: 0 processes with container 'tp-db' | procs=0;;1:;0;\n"
     );
     assert_eq!(out.code, 2);
+    // The version came from the ping: every list request used it.
+    let requests = engine.requests();
+    assert!(
+        requests.contains(&"GET /v1.41/containers/json".to_owned()),
+        "{requests:?}"
+    );
     drop(engine);
 
     // A name with no engine to ask is UNKNOWN, saying why.
@@ -689,7 +670,8 @@ fn container_and_cgroup_filters_count_the_processes_inside() {
     assert_eq!(out.code, 3);
     assert!(
         out.stdout.starts_with(
-            "PROCS UNKNOWN: cannot look up container 'tp-web-1': /nonexistent/docker.sock: "
+            "PROCS UNKNOWN: cannot look up container 'tp-web-1': cannot connect to \
+             unix:///nonexistent/docker.sock: no such socket"
         ),
         "{}",
         out.stdout

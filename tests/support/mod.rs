@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_engine;
+
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};

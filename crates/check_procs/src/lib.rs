@@ -15,11 +15,11 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use triage_core::runner::{Context, Plugin, PluginArgs};
 use triage_core::{CheckResult, OutputFormat, run};
-use triage_docker::Engine;
+use triage_docker::DockerClient;
 use triage_proc::{Clock, Pid, ProcError, ProcFs, user_by_uid};
 
 pub use cli::Args;
@@ -124,11 +124,9 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
 /// Asks the container engine which containers each `--container` names. Without an
 /// engine, a hex argument still selects by id prefix straight from the cgroup paths.
 fn resolve_containers(filters: &[Filter], context: &Context) -> Result<Vec<Filter>, CheckError> {
-    let timeout = context
+    let deadline = context
         .deadline
-        .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()))
-        .unwrap_or(Duration::from_secs(10))
-        .max(Duration::from_millis(100));
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(10));
     let mut engine_answer = None;
     let mut resolved = Vec::with_capacity(filters.len());
     for filter in filters {
@@ -137,8 +135,9 @@ fn resolve_containers(filters: &[Filter], context: &Context) -> Result<Vec<Filte
             continue;
         };
         let given = selector.given.as_str();
-        let answer = engine_answer
-            .get_or_insert_with(|| Engine::discover(timeout).and_then(|e| e.running_containers()));
+        let answer = engine_answer.get_or_insert_with(|| {
+            DockerClient::from_env(deadline).and_then(|e| e.containers(false))
+        });
         let selector = match answer {
             Ok(list) => {
                 let ids = triage_docker::select(list, given)
