@@ -16,15 +16,14 @@ commands without a shell (-N), alternating nothing: C and ours are measured back
 """
 
 import argparse
-import json
 import os
 import resource
-import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
+
+from benchlib import median_ms, peak_rss_kib
 
 FILTERS = [
     ("no filter", []),
@@ -59,21 +58,6 @@ def ensure_tools(c_plugin, install):
     subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
 
 
-def median_ms(commands, runs, warmup):
-    """Median wall time of each command (a list of argv lists), in ms, via hyperfine."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as export:
-        quoted = [shlex.join(argv) for argv in commands]
-        subprocess.run(
-            ["hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-             "--export-json", export.name, *quoted],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        results = json.load(open(export.name))["results"]
-    return [r["median"] * 1000 for r in results]
-
-
-
-
 def process_count():
     return sum(1 for name in os.listdir("/proc") if name.isdigit())
 
@@ -90,13 +74,6 @@ def stop(sleepers):
         child.kill()
     for child in sleepers:
         child.wait()
-
-
-def peak_rss_kib(argv):
-    """GNU time's %M: a fork of this Python process would report Python's own RSS."""
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
-    return int(done.stderr.strip().splitlines()[-1])
 
 
 def main():

@@ -37,7 +37,20 @@ pub struct Children(Vec<Child>);
 
 impl Children {
     pub fn spawn(&mut self, command: &mut Command) -> i32 {
-        let child = command.spawn().expect("spawn");
+        // A program copied a moment ago is "busy" while another test thread's fork still
+        // holds the copy's write descriptor (until that child execs): retry briefly.
+        let mut tries = 0;
+        let child = loop {
+            match command.spawn() {
+                Err(error)
+                    if error.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 200 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                other => break other.expect("spawn"),
+            }
+        };
         let pid = child.id() as i32;
         self.0.push(child);
         pid
@@ -69,10 +82,13 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Waits until `pid` has exec'd into a program whose comm is `comm`.
+/// Waits until `pid` has exec'd into a program whose comm is `comm` and whose arguments
+/// are in place: the kernel sets the new comm before it sets up the argument pages, so
+/// for a moment `/proc/PID/cmdline` is still empty.
 pub fn wait_for_comm(pid: i32, comm: &str) {
     wait_until(&format!("pid {pid} to become {comm}"), || {
         triage_proc::read_stat(pid).is_ok_and(|stat| stat.comm == comm)
+            && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|args| !args.is_empty())
     });
 }
 
@@ -212,6 +228,12 @@ fn state_flags_session_leaders_and_zombies() {
     let leader = children.spawn(&mut leader_command);
     wait_for_comm(plain, "tp_states");
     wait_for_comm(leader, "tp_states");
+    // Just after exec a sleeper may still be running: wait until both sleep.
+    for pid in [plain, leader] {
+        wait_until("the sleepers to sleep", || {
+            triage_proc::read_stat(pid).is_ok_and(|s| s.state == 'S')
+        });
+    }
     let count = |flags: &str| {
         let out = procs(&["-C", "tp_states", "-s", flags]);
         assert_eq!(out.code, 0, "{}", out.stdout);

@@ -114,6 +114,7 @@ fn whole_table_counts_differ_only_by_the_c_plugins_ps_child() {
         &["-m", "RSS", "-w", "10000000"],
         &["-w", "100000", "-c", "100000"],
     ];
+    let _quiet = crate::support::whole_system_lock();
     for args in cases {
         // Other tests start and stop processes meanwhile: agree within a few tries.
         let mut last = String::new();

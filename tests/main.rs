@@ -3,6 +3,8 @@
 
 mod support;
 
+mod check_container;
+mod check_container_dockerd;
 mod check_heartbeat;
 mod check_procs;
 mod check_procs_compat;

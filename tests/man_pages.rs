@@ -20,6 +20,10 @@ fn man_pages_match_the_command_line_definitions() {
         ),
         ("heartbeat.1", render(triage_heartbeat_cmd::Cli::command())),
         ("check_procs.1", render(triage_check_procs::Args::command())),
+        (
+            "check_container.1",
+            render(triage_check_container::Args::command()),
+        ),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let update = std::env::var_os("TRIAGE_UPDATE_MAN").is_some();

@@ -1,8 +1,9 @@
 //! A fake Docker Engine API on a Unix socket: it replays answers recorded from real
 //! daemons (`../shared/fixtures/docker-api/`) or written by a test, and logs each request.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -99,7 +100,7 @@ impl Reply {
         }
     }
 
-    fn write_to(&self, stream: &mut UnixStream) {
+    fn write_to(&self, stream: &mut impl Write) {
         let Reply::Http {
             status_line,
             headers,
@@ -148,9 +149,36 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// A listening socket, Unix or TCP.
+trait Listener: Send + 'static {
+    type Stream: Read + Write + Send + 'static;
+    fn accept_one(&self) -> Option<Self::Stream>;
+}
+
+impl Listener for UnixListener {
+    type Stream = std::os::unix::net::UnixStream;
+    fn accept_one(&self) -> Option<Self::Stream> {
+        let (stream, _) = self.accept().ok()?;
+        stream.set_nonblocking(false).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        Some(stream)
+    }
+}
+
+impl Listener for TcpListener {
+    type Stream = std::net::TcpStream;
+    fn accept_one(&self) -> Option<Self::Stream> {
+        let (stream, _) = self.accept().ok()?;
+        stream.set_nonblocking(false).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        Some(stream)
+    }
+}
+
 /// A running fake engine; it stops when dropped.
 pub struct FakeEngine {
     pub socket: PathBuf,
+    address: String,
     requests: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -163,6 +191,24 @@ impl FakeEngine {
     pub fn start(socket: &Path, routes: Vec<(&str, Reply)>) -> FakeEngine {
         let listener = UnixListener::bind(socket).expect("bind the fake engine's socket");
         listener.set_nonblocking(true).expect("nonblocking");
+        let address = format!("unix://{}", socket.display());
+        FakeEngine::serving(listener, socket.to_owned(), address, routes)
+    }
+
+    /// The same on a TCP port of 127.0.0.1.
+    pub fn start_tcp(routes: Vec<(&str, Reply)>) -> FakeEngine {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let address = format!("tcp://{}", listener.local_addr().expect("address"));
+        FakeEngine::serving(listener, PathBuf::new(), address, routes)
+    }
+
+    fn serving(
+        listener: impl Listener,
+        socket: PathBuf,
+        address: String,
+        routes: Vec<(&str, Reply)>,
+    ) -> FakeEngine {
         let routes: Vec<(String, Reply)> =
             routes.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -173,7 +219,8 @@ impl FakeEngine {
             std::thread::spawn(move || serve(listener, routes, requests, stop))
         };
         FakeEngine {
-            socket: socket.to_owned(),
+            socket,
+            address,
             requests,
             stop,
             thread: Some(thread),
@@ -182,7 +229,7 @@ impl FakeEngine {
 
     /// `DOCKER_HOST`/`--host` for this engine.
     pub fn host(&self) -> String {
-        format!("unix://{}", self.socket.display())
+        self.address.clone()
     }
 
     /// Request lines received so far (`GET /v1.41/containers/json?all=1`).
@@ -200,8 +247,8 @@ impl Drop for FakeEngine {
     }
 }
 
-fn serve(
-    listener: UnixListener,
+fn serve<L: Listener>(
+    listener: L,
     routes: Vec<(String, Reply)>,
     requests: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
@@ -209,13 +256,11 @@ fn serve(
     let started = Instant::now();
     let mut silent = Vec::new();
     while !stop.load(Ordering::SeqCst) && started.elapsed() < LIFETIME {
-        let Ok((mut stream, _)) = listener.accept() else {
+        let Some(mut stream) = listener.accept_one() else {
             std::thread::sleep(Duration::from_millis(2));
             continue;
         };
-        let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let Some(line) = read_request(&stream) else {
+        let Some(line) = read_request(&mut stream) else {
             continue;
         };
         requests.lock().expect("requests").push(line.clone());
@@ -229,7 +274,7 @@ fn serve(
 }
 
 /// The request line, after reading the whole head.
-fn read_request(stream: &UnixStream) -> Option<String> {
+fn read_request(stream: &mut impl Read) -> Option<String> {
     let mut reader = BufReader::new(stream);
     let mut first = String::new();
     reader.read_line(&mut first).ok()?;

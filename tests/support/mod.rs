@@ -25,12 +25,20 @@ impl Run {
     }
 }
 
+/// Held by tests that count every process on the machine, and by tests that make the
+/// machine churn processes (a real dockerd), so the two never overlap.
+pub fn whole_system_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Path of one of the package's binaries.
 pub fn bin(name: &str) -> PathBuf {
     match name {
         "check_heartbeat" => PathBuf::from(env!("CARGO_BIN_EXE_check_heartbeat")),
         "heartbeat" => PathBuf::from(env!("CARGO_BIN_EXE_heartbeat")),
         "check_procs" => PathBuf::from(env!("CARGO_BIN_EXE_check_procs")),
+        "check_container" => PathBuf::from(env!("CARGO_BIN_EXE_check_container")),
         other => panic!("unknown binary {other}"),
     }
 }

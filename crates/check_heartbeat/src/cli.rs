@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Parser};
-use triage_core::cli::{VERSION, parse_state};
-use triage_core::{CommonArgs, Range, State, parse_seconds};
+use triage_core::cli::{VERSION, parse_duration, parse_state};
+use triage_core::{CommonArgs, Range, State};
 
 /// Is a process alive and making progress? Reads JSON heartbeat files, or any file's age.
 #[derive(Debug, Clone, Parser)]
@@ -95,12 +95,4 @@ impl triage_core::runner::PluginArgs for Args {
     fn common(&self) -> &CommonArgs {
         &self.common
     }
-}
-
-fn parse_duration(text: &str) -> Result<f64, String> {
-    parse_seconds(text).ok_or_else(|| {
-        format!(
-            "'{text}' is not a duration: expected seconds, or a number with s, m, h or d (90s, 5m)"
-        )
-    })
 }

@@ -14,7 +14,7 @@ use triage_proc::{user_by_name, user_by_uid};
 use crate::container::ContainerSelector;
 use crate::filter::Filter;
 use crate::metric::Metric;
-use crate::regex::PosixRegex;
+use triage_core::regex::PosixRegex;
 
 /// The options as clap parses them; [`Args`] turns them into ordered filters.
 #[derive(Debug, Clone, Parser)]

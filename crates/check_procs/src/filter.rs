@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::container::ContainerSelector;
 use crate::facts::{Need, ProcessFacts, base_name};
-use crate::regex::PosixRegex;
+use triage_core::regex::PosixRegex;
 
 /// The kernel keeps 15 bytes of a command name (TASK_COMM_LEN 16 with the NUL).
 pub const COMM_LEN: usize = 15;

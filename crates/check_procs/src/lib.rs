@@ -7,7 +7,6 @@ pub mod container;
 pub mod facts;
 pub mod filter;
 pub mod metric;
-pub mod regex;
 pub mod report;
 pub mod scan;
 

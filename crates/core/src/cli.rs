@@ -116,6 +116,15 @@ impl fmt::Display for TimeoutSpec {
     }
 }
 
+/// A duration option (`90`, `90s`, `5m`, `2h`, `1d`, `500ms`) in seconds, for clap.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    crate::duration::parse_seconds(text).ok_or_else(|| {
+        format!(
+            "'{text}' is not a duration: expected seconds, or a number with s, m, h or d (90s, 5m)"
+        )
+    })
+}
+
 /// Parses a state name or code for clap.
 pub fn parse_state(text: &str) -> Result<State, String> {
     text.parse::<State>().map_err(|_| {

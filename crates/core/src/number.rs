@@ -18,6 +18,25 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// Parses a byte count with an optional binary unit: `512`, `512B`, `64KB`/`64KiB`/`64k`,
+/// `512MB`/`512MiB`/`512m`, `2GB`, `1TB` (all powers of 1024, as Nagios' memory plugins and
+/// `docker run --memory` read them). Negative counts are allowed for range endpoints.
+pub fn parse_bytes(text: &str) -> Option<f64> {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let power = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 1,
+        "m" | "mb" | "mib" => 2,
+        "g" | "gb" | "gib" => 3,
+        "t" | "tb" | "tib" => 4,
+        _ => return None,
+    };
+    parse_decimal(number).map(|n| n * 1024_f64.powi(power))
+}
+
 /// Renders a finite number the way Nagios and graphers read it: `.` as the decimal point,
 /// no exponent, integers without a fraction, at most six decimals. `None` when the value is
 /// not finite (callers write `U` or leave the metric out).
@@ -42,6 +61,17 @@ pub fn format_number(value: f64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_take_binary_units() {
+        assert_eq!(parse_bytes("512"), Some(512.0));
+        assert_eq!(parse_bytes("64KB"), Some(65536.0));
+        assert_eq!(parse_bytes("1.5GiB"), Some(1.5 * 1024.0 * 1024.0 * 1024.0));
+        assert_eq!(parse_bytes("512m"), Some(512.0 * 1024.0 * 1024.0));
+        for bad in ["", "MB", "5 MB", "5XB", "5%", "1e3"] {
+            assert_eq!(parse_bytes(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn plain_decimals_parse() {

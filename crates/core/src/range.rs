@@ -51,6 +51,14 @@ impl Range {
         Ok(range)
     }
 
+    /// Parses a range whose endpoints may carry a byte unit (`512MB`, `1GiB:2GiB`, `~:80m`).
+    /// The range then reads, and is written to perfdata, in bytes.
+    pub fn parse_bytes(text: &str) -> Result<Range, RangeError> {
+        let mut range = parse_with(text, crate::number::parse_bytes)?;
+        range.text = range.canonical_text();
+        Ok(range)
+    }
+
     /// The range `0:end`: alert when the value is negative or above `end`.
     pub fn upper(end: f64) -> Range {
         let mut range = Range {
@@ -299,6 +307,18 @@ mod tests {
         assert_eq!(Range::parse_duration("120").expect("").to_string(), "120");
         assert!(Range::parse_duration("5x").is_err());
         assert!(Range::parse_duration("10m:5m").is_err());
+    }
+
+    #[test]
+    fn byte_ranges_read_and_display_in_bytes() {
+        let range = Range::parse_bytes("512MB").expect("512MB");
+        assert!(range.alerts(512.0 * 1048576.0 + 1.0));
+        assert_eq!(range.to_string(), "536870912");
+        assert_eq!(
+            Range::parse_bytes("1k:2k").expect("").to_string(),
+            "1024:2048"
+        );
+        assert!(Range::parse_bytes("5%").is_err());
     }
 
     #[test]

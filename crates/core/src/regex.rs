@@ -1,6 +1,6 @@
-//! POSIX extended regular expressions through the C library: `--ereg-argument-array` must
-//! match exactly what the C plugin's `regcomp(REG_EXTENDED|REG_NOSUB)` matches, and glibc's
-//! engine is already in every process, so it costs no binary size.
+//! POSIX extended regular expressions through the C library: the syntax operators know
+//! from `grep -E`, exactly what the C check_procs' `regcomp(REG_EXTENDED|REG_NOSUB)`
+//! matches, and glibc's engine is already in every process, so it costs no binary size.
 
 use std::ffi::{CStr, CString};
 
@@ -42,6 +42,12 @@ impl PosixRegex {
         Err(text.to_string_lossy().into_owned())
     }
 
+    /// Compiles `pattern` to match whole texts only (`^(pattern)$`), the way names are
+    /// matched: `web` must not select `web-old`.
+    pub fn anchored(pattern: &str) -> Result<PosixRegex, String> {
+        PosixRegex::new(&format!("^({pattern})$"))
+    }
+
     /// True when the pattern matches anywhere in `text` (text with a NUL never matches
     /// past it, as in C).
     pub fn is_match(&self, text: &str) -> bool {
@@ -72,6 +78,15 @@ mod tests {
         assert!(re.is_match("apache2: worker"));
         assert!(!re.is_match("/usr/sbin/nginx: worker"));
         assert!(PosixRegex::new("a{2,}").expect("compiles").is_match("baab"));
+    }
+
+    #[test]
+    fn anchored_patterns_match_whole_names_only() {
+        let re = PosixRegex::anchored("web|api-[0-9]+").expect("compiles");
+        assert!(re.is_match("web"));
+        assert!(re.is_match("api-12"));
+        assert!(!re.is_match("web-old"));
+        assert!(!re.is_match("old-api-1"));
     }
 
     #[test]
