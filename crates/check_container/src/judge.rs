@@ -263,10 +263,7 @@ fn status_aspect(
         ),
         "exited" => format!("exited {}{}", state.exit_code, ago(&state.finished_at)),
         "created" => "created, never started".to_owned(),
-        "restarting" => format!(
-            "restarting (exit {}, restart {})",
-            state.exit_code, inspect.restart_count
-        ),
+        "restarting" => format!("restarting (last exit {})", state.exit_code),
         "removing" => "being removed".to_owned(),
         "" => "status unknown".to_owned(),
         other => other.to_owned(),

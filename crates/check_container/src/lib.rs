@@ -90,8 +90,9 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
         .map(|missing| judge::judge_missing(missing, &policy))
         .chain(facts.iter().map(|fact| judge::judge(fact, &run, &policy)))
         .collect();
-    let detailed = context.verbose > 0 || args.common.output_format == OutputFormat::Json;
-    Ok(report::report(verdicts, &run, detailed))
+    let verbose = context.verbose > 0;
+    let detailed = verbose || args.common.output_format == OutputFormat::Json;
+    Ok(report::report(verdicts, &run, detailed, verbose))
 }
 
 /// `Docker, API 1.41, unix:///var/run/docker.sock`.

@@ -116,6 +116,22 @@ mod tests {
     }
 
     #[test]
+    fn cgroup_v2_samples_use_inactive_file_and_online_cpus() {
+        // The v2 shape (swagger): no total_* keys, no percpu_usage.
+        let stats: Stats = serde_json::from_str(
+            r#"{"read":"2026-11-22T12:00:01Z","preread":"2026-11-22T12:00:00Z",
+                "cpu_stats":{"cpu_usage":{"total_usage":3000000000},"system_cpu_usage":14000000000,"online_cpus":4},
+                "precpu_stats":{"cpu_usage":{"total_usage":2000000000},"system_cpu_usage":10000000000,"online_cpus":4},
+                "memory_stats":{"usage":300,"limit":1000,"stats":{"anon":100,"file":200,"inactive_file":120}}}"#,
+        )
+        .expect("v2 stats");
+        assert_eq!(cpu_percent_from_sample(&stats), Some(100.0));
+        let memory = memory_use(&stats).expect("memory");
+        assert_eq!((memory.used, memory.limit), (180, 1000));
+        assert_eq!(memory.percent(), 18.0);
+    }
+
+    #[test]
     fn two_samples_give_cpu_time_over_wall_time() {
         let mut first = Stats {
             read: "2026-11-22T12:00:00Z".into(),
