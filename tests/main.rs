@@ -6,6 +6,7 @@ mod support;
 mod check_container;
 mod check_container_dockerd;
 mod check_heartbeat;
+mod check_http_health;
 mod check_procs;
 mod check_procs_compat;
 mod heartbeat_cmd;

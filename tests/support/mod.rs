@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_engine;
+pub mod http_server;
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -39,6 +40,7 @@ pub fn bin(name: &str) -> PathBuf {
         "heartbeat" => PathBuf::from(env!("CARGO_BIN_EXE_heartbeat")),
         "check_procs" => PathBuf::from(env!("CARGO_BIN_EXE_check_procs")),
         "check_container" => PathBuf::from(env!("CARGO_BIN_EXE_check_container")),
+        "check_http_health" => PathBuf::from(env!("CARGO_BIN_EXE_check_http_health")),
         other => panic!("unknown binary {other}"),
     }
 }
