@@ -1,7 +1,9 @@
 """What every Triage benchmark script shares: hyperfine medians and peak RSS."""
 
 import json
+import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 
@@ -25,3 +27,33 @@ def peak_rss_kib(argv):
     done = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     return int(done.stderr.strip().splitlines()[-1])
+
+
+def stripped_size(path):
+    """The size `path` would have stripped (release builds already are)."""
+    if not shutil.which("strip"):
+        return os.path.getsize(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "stripped")
+        subprocess.run(["strip", "-o", out, path], check=True)
+        return os.path.getsize(out)
+
+
+def first_line(argv):
+    """The first line a command prints (stdout, else stderr), or '?'."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20, errors="replace")
+        return ((done.stdout or done.stderr).strip().splitlines() or ["?"])[0]
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def apt_install(missing, install, die):
+    """Installs the Debian packages in `missing` when `install`, else stops naming them."""
+    if not missing:
+        return
+    if not install:
+        die(f"missing: {' '.join(missing)} (apt-get install {' '.join(missing)}, or pass --install)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)

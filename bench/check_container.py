@@ -29,9 +29,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
-from benchlib import median_ms, peak_rss_kib
+from benchlib import first_line, median_ms, peak_rss_kib, stripped_size
 
 SANDBOX = "scripts/dockerd-sandbox"
 DOCKER_CLI = "/usr/bin/docker"
@@ -102,21 +101,8 @@ def sandbox(*args, capture=False):
     return done.stdout if capture else None
 
 
-def stripped_size(path):
-    if not shutil.which("strip"):
-        return os.path.getsize(path)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "stripped")
-        subprocess.run(["strip", "-o", out, path], check=True)
-        return os.path.getsize(out)
 
 
-def first_line(argv):
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
-        return ((done.stdout or done.stderr).strip().splitlines() or ["?"])[0]
-    except (OSError, subprocess.SubprocessError):
-        return "?"
 
 
 def on_sigterm(signum, _frame):
@@ -183,7 +169,7 @@ def run(options, ours, theirs, sandbox_dir):
         rows.append((label, ours_ms, theirs_ms, peak_rss_kib(ours_argv), peak_rss_kib(theirs_argv),
                      f"{ours_rc} / {theirs_rc}"))
 
-    print(f"\n| case | ours ms | check_docker ms | check_docker/ours | ours RSS KiB | check_docker RSS KiB | exit ours / theirs |")
+    print("\n| case | ours ms | check_docker ms | check_docker/ours | ours RSS KiB | check_docker RSS KiB | exit ours / theirs |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | :---: |")
     for label, ours_ms, theirs_ms, ours_rss, theirs_rss, rc in rows:
         if theirs_ms is None:

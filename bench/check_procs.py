@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import median_ms, peak_rss_kib
+from benchlib import apt_install, median_ms, peak_rss_kib
 
 FILTERS = [
     ("no filter", []),
@@ -49,13 +49,7 @@ def ensure_tools(c_plugin, install):
         missing.append("monitoring-plugins-basic")
     if not os.access("/usr/bin/time", os.X_OK):
         missing.append("time")
-    if not missing:
-        return
-    if not install:
-        die(f"missing: {' '.join(missing)} (apt-get install them, or pass --install)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
+    apt_install(missing, install, die)
 
 
 def process_count():

@@ -216,7 +216,7 @@ fn agent(
             " (triage)"
         ))
         .allow_non_standard_methods(true)
-        .tls_config(tls_config(args)?)
+        .tls_config(tls_config(args, target)?)
         .max_idle_connections(0);
     if args.no_proxy {
         config = config.proxy(None);
@@ -245,9 +245,12 @@ fn agent(
     Ok(Agent::with_parts(config.build(), connector, resolver))
 }
 
-fn tls_config(args: &Args) -> Result<TlsConfig, FetchError> {
+fn tls_config(args: &Args, target: &Target) -> Result<TlsConfig, FetchError> {
+    // Parsing the system bundle costs about half a millisecond: only when TLS may happen.
+    let may_use_tls = target.https || args.onredirect == OnRedirect::Follow;
     let roots = match &args.ca_file {
         Some(path) => RootCerts::new_with_certs(&read_certificates(path, "--ca-file")?),
+        None if !may_use_tls || args.insecure => RootCerts::WebPki,
         None if std::path::Path::new(SYSTEM_CA_BUNDLE).exists() => RootCerts::new_with_certs(
             &read_certificates(std::path::Path::new(SYSTEM_CA_BUNDLE), "system CA bundle")?,
         ),
@@ -422,8 +425,15 @@ fn describe_tls(error: &rustls::Error) -> String {
             C::NotValidForName | C::NotValidForNameContext { .. },
         ) => "the certificate is not valid for this host name".into(),
         rustls::Error::InvalidCertificate(C::Revoked) => "the certificate is revoked".into(),
+        rustls::Error::InvalidCertificate(C::Other(other))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            "the server presents a CA certificate as its own (a self-signed certificate made \
+             without basicConstraints CA:FALSE); sign one with a CA, or use --insecure"
+                .into()
+        }
         rustls::Error::InvalidCertificate(other) => {
-            format!("the certificate was refused: {other:?}")
+            format!("the certificate was refused: {other}")
         }
         rustls::Error::AlertReceived(alert) => {
             format!("the server refused the handshake ({alert:?})")
