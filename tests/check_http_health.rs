@@ -511,7 +511,10 @@ fn tls_is_verified_and_certificate_expiry_is_judged() {
         "HTTP CRITICAL: TLS: the certificate is signed by an unknown CA\n"
     );
     let out = http(&[&good.url("/health"), "--insecure"]);
-    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(
+        shape(&out),
+        "HTTP OK: HTTP/1.1 200 OK - Spring Boot UP, 2 components - 115 bytes in T second response time"
+    );
     // Expiring soon: WARNING, then CRITICAL, as the thresholds say.
     let soon = TestServer::https(routes(), &ca.server_cert(&["localhost"], -1, 10));
     let out = http(&[&soon.url("/health"), "--ca-file", ca_arg]);
@@ -583,7 +586,13 @@ fn ipv6_and_pinned_addresses() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     let out = http(&[&server.url("/health"), "-4"]);
-    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            2,
+            "HTTP CRITICAL: cannot resolve ::1 to an IPv4 address (-4)\n"
+        )
+    );
 }
 
 #[test]
@@ -772,4 +781,62 @@ fn check_http_spellings_sni_extended_perfdata_and_the_unreachable_state() {
         out.stdout
     );
     let _ = port;
+}
+
+#[test]
+fn every_health_format_reads_healthy_as_ok_with_its_own_words() {
+    let ietf = r#"{"status":"pass","checks":{"db:responseTime":[{"status":"pass","observedValue":12,"observedUnit":"ms"}]}}"#;
+    let microprofile = r#"{"status":"UP","checks":[{"name":"ping","status":"UP"},{"name":"database","status":"UP"}]}"#;
+    let aspnet = r#"{"status":"Healthy","totalDuration":"00:00:00.0050","entries":{"sql":{"status":"Healthy"}}}"#;
+    let k8s = "[+]ping ok\n[+]etcd ok\nlivez check passed\n";
+    let server = TestServer::http(vec![
+        ("/spring", Route::json(200, SPRING_UP)),
+        (
+            "/ietf",
+            Route::json(200, ietf).with_header("Content-Type", "application/health+json"),
+        ),
+        ("/mp", Route::json(200, microprofile)),
+        ("/aspnet", Route::json(200, aspnet)),
+        ("/livez", Route::text(200, k8s)),
+    ]);
+    let cases: [(&[&str], i32, &str); 6] = [
+        (
+            &["/spring"],
+            0,
+            "HTTP OK: HTTP/1.1 200 OK - Spring Boot UP, 2 components - 115 bytes in T second response time",
+        ),
+        (
+            &["/ietf"],
+            0,
+            "HTTP OK: HTTP/1.1 200 OK - IETF health+json pass, 1 component - 105 bytes in T second response time",
+        ),
+        (
+            &["/mp"],
+            0,
+            "HTTP OK: HTTP/1.1 200 OK - MicroProfile Health UP, 2 components - 90 bytes in T second response time",
+        ),
+        (
+            &["/aspnet"],
+            0,
+            "HTTP OK: HTTP/1.1 200 OK - ASP.NET Core Healthy, 1 component - 91 bytes in T second response time",
+        ),
+        (
+            &["/livez"],
+            0,
+            "HTTP OK: HTTP/1.1 200 OK - Kubernetes passed, 2 components - 41 bytes in T second response time",
+        ),
+        (
+            &["/livez", "--health", "ietf"],
+            2,
+            "HTTP CRITICAL: HTTP/1.1 200 OK - not valid JSON: expected value at line 1 column 2 - 41 bytes in T second response time",
+        ),
+    ];
+    assert_cases(&server, &cases);
+    // The observed value of a passing IETF check is still perfdata.
+    let out = http(&[&server.url("/ietf")]);
+    assert!(
+        out.stdout.contains(" db:responseTime=12ms"),
+        "{}",
+        out.stdout
+    );
 }

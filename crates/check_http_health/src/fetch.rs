@@ -357,6 +357,12 @@ fn describe(error: ureq::Error, target: &Target, args: &Args) -> FetchError {
     let place = format!("{}:{}", bracketed(&target.host), target.port);
     match error {
         ureq::Error::Io(io) => describe_io_read(io, target),
+        ureq::Error::HostNotFound if args.ipv4 => {
+            FetchError::Dns(format!("{} to an IPv4 address (-4)", target.host))
+        }
+        ureq::Error::HostNotFound if args.ipv6 => {
+            FetchError::Dns(format!("{} to an IPv6 address (-6)", target.host))
+        }
         ureq::Error::HostNotFound => FetchError::Dns(target.host.clone()),
         ureq::Error::Timeout(_) => FetchError::Timeout(place),
         ureq::Error::TooManyRedirects => FetchError::TooManyRedirects(args.max_redirects),
