@@ -12,4 +12,5 @@ mod check_procs_compat;
 mod heartbeat_cmd;
 mod man_pages;
 mod readme_writers;
+mod remediate;
 mod runner;

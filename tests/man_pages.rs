@@ -28,6 +28,7 @@ fn man_pages_match_the_command_line_definitions() {
             "check_http_health.1",
             render(triage_check_http_health::Args::command()),
         ),
+        ("remediate.1", render(triage_remediate::cli::Cli::command())),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let update = std::env::var_os("TRIAGE_UPDATE_MAN").is_some();

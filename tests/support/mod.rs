@@ -41,6 +41,7 @@ pub fn bin(name: &str) -> PathBuf {
         "check_procs" => PathBuf::from(env!("CARGO_BIN_EXE_check_procs")),
         "check_container" => PathBuf::from(env!("CARGO_BIN_EXE_check_container")),
         "check_http_health" => PathBuf::from(env!("CARGO_BIN_EXE_check_http_health")),
+        "remediate" => PathBuf::from(env!("CARGO_BIN_EXE_remediate")),
         other => panic!("unknown binary {other}"),
     }
 }

@@ -1,0 +1,260 @@
+//! The state and audit store: one SQLite file (WAL) holding each service's state between
+//! passes, every check result, pipeline runs with their steps, and on/off events.
+//!
+//! Crash consistency: a run is committed as `running` before its first step, each step
+//! is committed when it ends, and [`Store::open`] marks `interrupted` every run whose
+//! process is gone, so a `kill -9` at any point leaves the run visible, never lost and
+//! never resumed or repeated.
+
+mod error;
+mod history;
+mod model;
+mod owner;
+mod runs;
+mod schema;
+mod services;
+#[cfg(test)]
+mod tests;
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use triage_core::{State, describe_io};
+
+pub use error::StoreError;
+pub use model::{
+    HistoryEntry, RunOutcome, RunSummary, ServiceState, ServiceStatus, ServiceStatusParseError,
+    StepOutcome, StepRecord,
+};
+
+use error::Failure;
+use owner::Owner;
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open state database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    owner: Owner,
+    interrupted: Vec<RunSummary>,
+}
+
+impl Store {
+    /// Opens (creating the directory 0700 and the file 0600) and migrates the database,
+    /// then marks `interrupted` the runs whose process is gone.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        create_file(path)?;
+        // No SQLITE_OPEN_URI: a path is a path, even one starting with "file:".
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|error| StoreError::from_sqlite(path, &error))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            owner: Owner::current(),
+            interrupted: Vec::new(),
+        };
+        store.configure().map_err(|failure| failure.at(path))?;
+        schema::prepare(&mut store.conn).map_err(|failure| failure.at(path))?;
+        store.interrupted =
+            runs::interrupt_orphans(&mut store.conn, store.owner.boot_id.as_deref())
+                .map_err(|failure| failure.at(path))?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs that `open` found abandoned by a dead process and marked `interrupted`.
+    pub fn interrupted_on_open(&self) -> &[RunSummary] {
+        &self.interrupted
+    }
+
+    /// Starts a pass: everything written through it is committed together, or not at all
+    /// if it is dropped uncommitted. Waits up to 5 s for another process's pass.
+    pub fn pass(&mut self) -> Result<Pass<'_>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|error| StoreError::from_sqlite(&self.path, &error))?;
+        Ok(Pass {
+            tx,
+            path: &self.path,
+        })
+    }
+
+    /// A service's state; the defaults (enabled, unknown) for one never saved.
+    pub fn service(&self, name: &str) -> Result<ServiceState, StoreError> {
+        services::load(&self.conn, name).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Every saved service with its state, by name.
+    pub fn services(&self) -> Result<Vec<(String, ServiceState)>, StoreError> {
+        services::list(&self.conn).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Switches a service on or off, recorded as an event in the history.
+    pub fn set_enabled(&mut self, name: &str, enabled: bool, now: f64) -> Result<(), StoreError> {
+        services::set_enabled(&mut self.conn, name, enabled, now)
+            .map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Records a pipeline run as `running`, owned by this process, and commits it before
+    /// any step runs; returns its id.
+    pub fn begin_run(
+        &mut self,
+        service: &str,
+        reason: &str,
+        dry_run: bool,
+        now: f64,
+    ) -> Result<i64, StoreError> {
+        runs::begin(&self.conn, &self.owner, service, reason, dry_run, now)
+            .map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Makes this process the owner of a running run (a detached child continuing what an
+    /// event handler began), so the run is not taken as abandoned when the handler exits.
+    pub fn adopt_run(&mut self, run: i64) -> Result<(), StoreError> {
+        runs::adopt(&self.conn, &self.owner, run).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Records a step that has ended, committed at once; refused for a run that ended.
+    pub fn record_step(&mut self, run: i64, step: &StepRecord) -> Result<(), StoreError> {
+        runs::record_step(&mut self.conn, run, step).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Ends a running run with its outcome, committed at once; refused for a run that
+    /// already ended (including one marked interrupted).
+    pub fn finish_run(
+        &mut self,
+        run: i64,
+        outcome: RunOutcome,
+        now: f64,
+    ) -> Result<(), StoreError> {
+        runs::finish(&self.conn, run, outcome, now).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Check state changes, runs with their steps and on/off events since `since`
+    /// (of one service or all), newest first.
+    pub fn history(
+        &self,
+        service: Option<&str>,
+        since: f64,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        history::history(&self.conn, service, since).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Deletes check results, ended runs with their steps, and on/off events older than
+    /// `older_than`; returns the number of rows deleted.
+    pub fn prune(&mut self, older_than: f64) -> Result<usize, StoreError> {
+        history::prune(&mut self.conn, older_than).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// SQLite's own consistency check: "ok", or the problems found, one per line.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        let check = || -> rusqlite::Result<String> {
+            let mut statement = self.conn.prepare("PRAGMA integrity_check")?;
+            let lines = statement.query_map([], |row| row.get::<_, String>(0))?;
+            Ok(lines.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
+        };
+        check().map_err(|error| StoreError::from_sqlite(&self.path, &error))
+    }
+
+    fn configure(&self) -> Result<(), Failure> {
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: `status` and `history` read while a pass writes. NORMAL is safe with WAL: a
+        // power cut may lose the last commits, never consistency.
+        let _mode: String =
+            self.conn
+                .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", true)?;
+        Ok(())
+    }
+}
+
+/// One pass's writes, committed together by [`Pass::commit`]; dropped, it writes nothing.
+#[derive(Debug)]
+pub struct Pass<'a> {
+    tx: Transaction<'a>,
+    path: &'a Path,
+}
+
+impl Pass<'_> {
+    /// Keeps a check result (every one, until pruned).
+    pub fn record_check(
+        &mut self,
+        service: &str,
+        state: State,
+        summary: &str,
+        now: f64,
+    ) -> Result<(), StoreError> {
+        services::record_check(&self.tx, service, state, summary, now)
+            .map_err(|failure| failure.at(self.path))
+    }
+
+    /// A service's state as this pass sees it (its own writes included).
+    pub fn service(&self, name: &str) -> Result<ServiceState, StoreError> {
+        services::load(&self.tx, name).map_err(|failure| failure.at(self.path))
+    }
+
+    /// Replaces a service's state.
+    pub fn save_service(&mut self, name: &str, state: &ServiceState) -> Result<(), StoreError> {
+        services::save(&self.tx, name, state).map_err(|failure| failure.at(self.path))
+    }
+
+    /// Commits everything the pass wrote.
+    pub fn commit(self) -> Result<(), StoreError> {
+        let path = self.path;
+        self.tx
+            .commit()
+            .map_err(|error| StoreError::from_sqlite(path, &error))
+    }
+}
+
+/// Creates the directory (0700) and an empty file (0600) before SQLite does, so the
+/// database is never readable by others, not even for a moment.
+fn create_file(path: &Path) -> Result<(), StoreError> {
+    let cannot = |reason: String| StoreError::Open {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|error| {
+                cannot(format!(
+                    "cannot create {}: {}",
+                    dir.display(),
+                    describe_io(&error)
+                ))
+            })?;
+    }
+    // Whatever is already there (a database, a directory, garbage) is left for SQLite to
+    // open or refuse.
+    if path.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(cannot(describe_io(&error))),
+    }
+}

@@ -1,0 +1,378 @@
+//! remediate end to end: real services (children writing real heartbeats through the
+//! `heartbeat` writer), real kills and starts, a real SQLite database, real concurrency.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::{Run, bin, run_bounded};
+
+/// A directory with a config for one heartbeat service `demo` whose start command runs
+/// `sleep` under `heartbeat run`.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(extra: &str) -> Setup {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let setup = Setup { dir };
+        let heartbeat = bin("heartbeat");
+        let config = format!(
+            r#"db_path = "{db}"
+consecutive_failures = 2
+
+[services.demo]
+check = {{ heartbeat = "{hb}", max_age = "3s" }}
+commands = {{ start = "exec {writer} run --file {hb} --interval 1s -- sleep 300", cleanup = "echo cleaning; exit 0" }}
+recovery = ["kill", "cleanup", "start"]
+start_grace = "2s"
+budget = {{ max = 3, window = "1h", cooldown = "1h" }}
+{extra}
+"#,
+            db = setup.path("state/remediate.db").display(),
+            hb = setup.heartbeat().display(),
+            writer = heartbeat.display(),
+        );
+        std::fs::write(setup.config(), config).expect("config");
+        setup
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn config(&self) -> PathBuf {
+        self.path("remediate.toml")
+    }
+
+    fn heartbeat(&self) -> PathBuf {
+        self.path("demo.json")
+    }
+
+    fn remediate(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(bin("remediate"));
+        command.arg("-c").arg(self.config()).args(args);
+        run_bounded(&mut command, Duration::from_secs(60))
+    }
+
+    /// The PID in the heartbeat, once a fresh one is there.
+    fn wait_for_beat(&self) -> i32 {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(self.heartbeat())
+                && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text)
+                && let Some(pid) = doc["pid"].as_i64()
+                && doc["status"] != "stopped"
+            {
+                return pid as i32;
+            }
+            assert!(
+                Instant::now() < until,
+                "no heartbeat appeared at {}",
+                self.heartbeat().display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        // Stop whatever the tests started (its PID is in the heartbeat).
+        if let Ok(text) = std::fs::read_to_string(self.heartbeat())
+            && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(pid) = doc["pid"].as_i64()
+            && pid > 1
+        {
+            // The sleeper's parent is the heartbeat writer; killing the group ends both.
+            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    triage_proc::read_stat(pid).is_ok_and(|stat| !stat.is_zombie())
+}
+
+#[test]
+fn a_dead_service_is_started_after_two_failures_and_recovers() {
+    let setup = Setup::new("");
+    let first = setup.remediate(&["check"]);
+    assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.starts_with("demo: CRITICAL "),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains(" -> failing 1/2"), "{}", first.stdout);
+    let second = setup.remediate(&["check"]);
+    assert!(
+        second.stdout.contains(
+            " -> remediating (attempt 1): run 1 succeeded (kill ok, cleanup ok, start ok)"
+        ),
+        "{}",
+        second.stdout
+    );
+    let pid = setup.wait_for_beat();
+    assert!(alive(pid));
+    std::thread::sleep(Duration::from_millis(2200));
+    let third = setup.remediate(&["check"]);
+    assert_eq!(third.code, 0, "{}", third.stdout);
+    assert!(third.stdout.contains(" -> recovered"), "{}", third.stdout);
+
+    // Killed: the next two passes bring it back with a new PID, and the old one is gone.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let until = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = setup.remediate(&["check"]);
+    assert!(out.stdout.contains(" -> failing 1/2"), "{}", out.stdout);
+    // The second attempt in the window waits twice the start grace after the first.
+    let out = setup.remediate(&["check"]);
+    assert!(
+        out.stdout.contains(" -> next attempt not before "),
+        "{}",
+        out.stdout
+    );
+    std::thread::sleep(Duration::from_millis(2000));
+    let out = setup.remediate(&["check"]);
+    assert!(
+        out.stdout
+            .contains(" -> remediating (attempt 2): run 2 succeeded"),
+        "{}",
+        out.stdout
+    );
+    let new_pid = setup.wait_for_beat();
+    assert_ne!(new_pid, pid);
+
+    // The history says what happened, and the JSON is one object per line.
+    let history = setup.remediate(&["history", "demo"]);
+    assert!(
+        history.stdout.contains("demo: run 2 succeeded"),
+        "{}",
+        history.stdout
+    );
+    assert!(
+        history.stdout.contains("1. kill: ok, "),
+        "{}",
+        history.stdout
+    );
+    let json = setup.remediate(&["history", "--json"]);
+    for line in json.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("a JSON object per line");
+    }
+    let status = setup.remediate(&["status"]);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("demo ")),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn a_reused_pid_is_never_killed() {
+    let setup = Setup::new("");
+    // An unrelated live process, named by a heartbeat with someone else's start time.
+    let mut bystander = Command::new("sleep").arg("300").spawn().expect("bystander");
+    let pid = bystander.id();
+    let stale = format!(
+        r#"{{"process_key":"demo","pid":{pid},"pid_start_ticks":1,"timestamp":"2000-01-01T00:00:00Z"}}"#
+    );
+    std::fs::write(setup.heartbeat(), stale).expect("heartbeat");
+    let out = setup.remediate(&["run", "demo"]);
+    assert!(
+        out.stdout.contains(&format!(
+            "1. kill: nothing to kill: pid {pid} now belongs to another process"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(alive(pid as i32), "the bystander was killed");
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+}
+
+#[test]
+fn a_dry_run_says_what_it_would_do_and_changes_nothing() {
+    let setup = Setup::new("");
+    let out = setup.remediate(&["run", "demo", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("demo: would run 3 steps (run 1, dry run)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("  3. start: would run: exec "),
+        "{}",
+        out.stdout
+    );
+    assert!(!setup.heartbeat().exists(), "a dry run started the service");
+}
+
+#[test]
+fn ten_overlapping_checks_act_exactly_once() {
+    let setup = Setup::new("");
+    // One failing pass first, so that the next one is due.
+    setup.remediate(&["check"]);
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            Command::new(bin("remediate"))
+                .arg("-c")
+                .arg(setup.config())
+                .arg("check")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            String::from_utf8_lossy(&child.wait_with_output().expect("wait").stdout).into_owned()
+        })
+        .collect();
+    let runs = outputs.iter().filter(|o| o.contains("remediating")).count();
+    let skipped = outputs
+        .iter()
+        .filter(|o| o.contains("nothing done"))
+        .count();
+    let later = outputs
+        .iter()
+        .filter(|o| o.contains("starting up") || o.contains("recovered") || o.contains("OK"))
+        .count();
+    assert_eq!(runs, 1, "{outputs:#?}");
+    assert_eq!(runs + skipped + later, 10, "{outputs:#?}");
+    setup.wait_for_beat();
+}
+
+#[test]
+fn a_crash_mid_pipeline_is_recorded_as_interrupted() {
+    let setup = Setup::new("");
+    let config = std::fs::read_to_string(setup.config()).expect("config");
+    std::fs::write(
+        setup.config(),
+        config.replace("echo cleaning; exit 0", "sleep 30"),
+    )
+    .expect("config");
+    let mut child = Command::new(bin("remediate"))
+        .arg("-c")
+        .arg(setup.config())
+        .args(["run", "demo"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until the slow step has begun (its sleep is running), then kill -9 remediate.
+    let until = Instant::now() + Duration::from_secs(10);
+    while !sleeping_child_of(child.id()) {
+        assert!(Instant::now() < until, "the slow step never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = setup.remediate(&["check"]);
+    assert!(
+        out.stdout.starts_with("demo: run 1 was interrupted"),
+        "{}",
+        out.stdout
+    );
+    let history = setup.remediate(&["history", "demo"]);
+    assert!(
+        history.stdout.contains("run 1 interrupted"),
+        "{}",
+        history.stdout
+    );
+    let db = rusqlite_free_integrity(&setup.path("state/remediate.db"));
+    assert_eq!(db, "ok");
+}
+
+/// True when `parent` has a child (its step's shell or sleep) running `sleep`.
+fn sleeping_child_of(parent: u32) -> bool {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            let pid: i32 = entry.file_name().to_string_lossy().parse().unwrap_or(0);
+            pid > 0
+                && triage_proc::read_stat(pid).is_ok_and(|stat| {
+                    stat.comm == "sleep"
+                        && (stat.ppid as u32 == parent
+                            || triage_proc::read_stat(stat.ppid)
+                                .is_ok_and(|p| p.ppid as u32 == parent))
+                })
+        })
+}
+
+/// `PRAGMA integrity_check` through the sqlite3 shell-free path: remediate's own store.
+fn rusqlite_free_integrity(db: &Path) -> String {
+    triage_remediate::store::Store::open(db)
+        .expect("open")
+        .integrity_check()
+        .expect("integrity")
+}
+
+#[test]
+fn the_seed_watchdog_config_and_broken_configs_validate_with_clear_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The seed's own example config.json, as the Watchdog's users have it.
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("packaging/remediate/watchdog-config.example.json");
+    let run = |path: &Path, args: &[&str]| {
+        let mut command = Command::new(bin("remediate"));
+        command.arg("-c").arg(path).args(args);
+        run_bounded(&mut command, Duration::from_secs(20))
+    };
+    let out = run(&seed, &["validate"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, format!("{}: OK, 1 service\n", seed.display()).as_str()),
+        "{}",
+        out.stderr
+    );
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[services.a]\ncheck = { command = [\"/bin/true\"] }\nrecovery = [\"kill\", \"nope\"]\nbogus = 1\n").expect("broken");
+    let out = run(&broken, &["validate"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.starts_with("remediate: "), "{}", out.stderr);
+    let out = run(&dir.path().join("missing.toml"), &["check"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("missing.toml"), "{}", out.stderr);
+    let out = run(&seed, &["run", "nosuch"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            2,
+            "remediate: no service named 'nosuch' in the configuration\n"
+        )
+    );
+}
+
+#[test]
+fn the_readme_configuration_example_validates() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    let section = &readme[readme.find("## remediate").expect("remediate section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").expect("block end")];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("remediate.toml");
+    std::fs::write(&path, example).expect("write");
+    let mut command = Command::new(bin("remediate"));
+    command.arg("-c").arg(&path).arg("validate");
+    let out = run_bounded(&mut command, Duration::from_secs(20));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, format!("{}: OK, 1 service\n", path.display()).as_str()),
+        "{}",
+        out.stderr
+    );
+}
