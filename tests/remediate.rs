@@ -376,3 +376,140 @@ fn the_readme_configuration_example_validates() {
         out.stderr
     );
 }
+
+#[test]
+fn off_stops_and_disables_on_enables_and_starts() {
+    let setup = Setup::new("");
+    let out = setup.remediate(&["on", "demo"]);
+    assert!(
+        out.stdout
+            .starts_with("demo: on, run 1 succeeded (start: started pid "),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let pid = setup.wait_for_beat();
+    let out = setup.remediate(&["off", "demo"]);
+    assert!(
+        out.stdout.starts_with(&format!(
+            "demo: off, run 2 succeeded (kill: pid {pid} exited after SIGTERM)"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(!alive(pid));
+    let out = setup.remediate(&["check"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "demo: not checked (disabled)\n")
+    );
+    let out = setup.remediate(&["start-all"]);
+    assert!(
+        out.stdout.starts_with("demo: on, run 3 succeeded"),
+        "{}",
+        out.stdout
+    );
+    setup.wait_for_beat();
+    let out = setup.remediate(&["stop-all"]);
+    assert!(
+        out.stdout
+            .starts_with("demo: off, run 4 succeeded (kill: pid "),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_failing_start_aborts_and_the_budget_runs_out() {
+    let setup = Setup::new("");
+    let config = std::fs::read_to_string(setup.config()).expect("config");
+    let config = config
+        .replace("exec ", "echo no such binary >&2; exit 3; exec ")
+        .replace("consecutive_failures = 2", "consecutive_failures = 1")
+        .replace("start_grace = \"2s\"", "start_grace = \"1s\"")
+        .replace("max = 3, window = \"1h\"", "max = 1, window = \"1h\"");
+    std::fs::write(setup.config(), config).expect("config");
+    let out = setup.remediate(&["check"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains(": run 1 aborted (kill ok, cleanup ok, start failed)"),
+        "{}",
+        out.stdout
+    );
+    let history = setup.remediate(&["history", "demo"]);
+    assert!(
+        history
+            .stdout
+            .contains("3. start: failed, cannot start: the start command exited 3 at once (see "),
+        "{}",
+        history.stdout
+    );
+    // One attempt per hour allowed: the next failing check exhausts the budget.
+    let out = setup.remediate(&["check"]);
+    assert!(
+        out.stdout.contains(" -> EXHAUSTED: no action before "),
+        "{}",
+        out.stdout
+    );
+    let status = setup.remediate(&["status"]);
+    assert_eq!(status.code, 1);
+    assert!(
+        status.stdout.contains("demo                 exhausted"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn a_failing_cleanup_step_continues_and_a_down_dependency_holds_remediation_back() {
+    let setup = Setup::new(
+        r#"[services.db]
+check = { command = ["/bin/sh", "-c", "echo db down; exit 2"] }
+"#,
+    );
+    let config = std::fs::read_to_string(setup.config()).expect("config");
+    std::fs::write(
+        setup.config(),
+        config.replace("echo cleaning; exit 0", "echo cleanup broke; exit 5"),
+    )
+    .expect("config");
+    let out = setup.remediate(&["run", "demo"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with("demo: ran 3 steps (run 1, finished with failed steps)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("  2. cleanup: exit 5\n"),
+        "{}",
+        out.stdout
+    );
+    setup.wait_for_beat();
+    // With a dependency that is down, a failing demo is not remediated.
+    let config = std::fs::read_to_string(setup.config()).expect("config");
+    std::fs::write(
+        setup.config(),
+        config.replace(
+            "start_grace = \"2s\"",
+            "start_grace = \"2s\"\ndepends_on = [\"db\"]\nconsecutive_failures = 1",
+        ),
+    )
+    .expect("config");
+    let pid = setup.wait_for_beat();
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(2500));
+    let out = setup.remediate(&["check"]);
+    assert!(
+        out.stdout.contains("db: CRITICAL db down"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(" -> not remediated: db is down"),
+        "{}",
+        out.stdout
+    );
+}

@@ -125,41 +125,17 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, AppError> {
         Action::Run {
             service: name,
             dry_run,
-        } => {
-            let service = service(name)?;
-            let _lock = match PassLock::acquire(&config.lock_path) {
-                Ok(lock) => lock,
-                Err(other) => return Err(AppError::Lock(other)),
-            };
-            let mut store = Store::open(&config.db_path)?;
-            let run = engine::run_now(&config, &mut store, service, *dry_run)?;
-            let verb = if *dry_run { "would run" } else { "ran" };
-            let _ = writeln!(
-                out,
-                "{}: {verb} {} steps (run {}, {})",
-                service.name,
-                run.steps.len(),
-                run.id,
-                outcome_word(run.outcome)
-            );
-            for (index, step) in run.steps.iter().enumerate() {
-                let _ = writeln!(out, "  {}. {}: {}", index + 1, step.action, step.note);
-            }
-            Ok(
-                if matches!(run.outcome, RunOutcome::Succeeded | RunOutcome::DryRun) {
-                    EXIT_OK
-                } else {
-                    EXIT_PROBLEM
-                },
-            )
-        }
+        } => run_by_hand(&config, service(name)?, *dry_run, out),
+        Action::Restart { service: name } => run_by_hand(&config, service(name)?, false, out),
         Action::On { service: name } | Action::Off { service: name } => {
-            let enabled = matches!(action, Action::On { .. });
-            service(name)?;
-            let mut store = Store::open(&config.db_path)?;
-            store.set_enabled(name, enabled, engine::now())?;
-            let _ = writeln!(out, "{name}: {}", if enabled { "on" } else { "off" });
-            Ok(EXIT_OK)
+            let on = matches!(action, Action::On { .. });
+            let chosen = [service(name)?];
+            switch_all(&config, &chosen, on, out)
+        }
+        Action::StartAll | Action::StopAll => {
+            let on = matches!(action, Action::StartAll);
+            let all: Vec<&config::Service> = config.services.iter().collect();
+            switch_all(&config, &all, on, out)
         }
         Action::Status { json } => {
             let store = Store::open(&config.db_path)?;
@@ -235,6 +211,76 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, AppError> {
         }
         Action::Validate => Ok(EXIT_OK),
     }
+}
+
+/// `run` and `restart`: the pipeline now, under the lock.
+fn run_by_hand(
+    config: &config::Config,
+    service: &config::Service,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    let _lock = PassLock::acquire(&config.lock_path).map_err(AppError::Lock)?;
+    let mut store = Store::open(&config.db_path)?;
+    let run = engine::run_now(config, &mut store, service, dry_run)?;
+    let verb = if dry_run { "would run" } else { "ran" };
+    let _ = writeln!(
+        out,
+        "{}: {verb} {} steps (run {}, {})",
+        service.name,
+        run.steps.len(),
+        run.id,
+        outcome_word(run.outcome)
+    );
+    for (index, step) in run.steps.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}: {}", index + 1, step.action, step.note);
+    }
+    Ok(
+        if matches!(run.outcome, RunOutcome::Succeeded | RunOutcome::DryRun) {
+            EXIT_OK
+        } else {
+            EXIT_PROBLEM
+        },
+    )
+}
+
+/// `on`, `off`, `start-all`, `stop-all`, under the lock.
+fn switch_all(
+    config: &config::Config,
+    services: &[&config::Service],
+    on: bool,
+    out: &mut dyn Write,
+) -> Result<u8, AppError> {
+    let _lock = PassLock::acquire(&config.lock_path).map_err(AppError::Lock)?;
+    let mut store = Store::open(&config.db_path)?;
+    let mut worst = EXIT_OK;
+    for service in services {
+        let word = if on { "on" } else { "off" };
+        match engine::switch(config, &mut store, service, on)? {
+            None => {
+                let _ = writeln!(out, "{}: {word}", service.name);
+            }
+            Some(run) => {
+                let notes: Vec<String> = run
+                    .steps
+                    .iter()
+                    .map(|s| format!("{}: {}", s.action, s.note))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}: {word}, run {} {} ({})",
+                    service.name,
+                    run.id,
+                    outcome_word(run.outcome),
+                    notes.join("; ")
+                );
+                if !matches!(run.outcome, RunOutcome::Succeeded) {
+                    worst = EXIT_PROBLEM;
+                }
+            }
+        }
+    }
+    Ok(worst)
 }
 
 fn needs_attention(report: &ServiceReport) -> bool {

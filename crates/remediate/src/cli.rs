@@ -42,16 +42,25 @@ pub enum Action {
         #[arg(long = "dry-run")]
         dry_run: bool,
     },
-    /// Check the service again (after `off`).
+    /// Run a service's recovery pipeline now (the Watchdog's name for `run`).
+    Restart {
+        /// The service.
+        service: String,
+    },
+    /// Switch the service on (checked and remediated again) and start it if it is down.
     On {
         /// The service.
         service: String,
     },
-    /// Stop checking and remediating the service.
+    /// Switch the service off (no checks, no remediation) and stop its process.
     Off {
         /// The service.
         service: String,
     },
+    /// `on` for every configured service.
+    StartAll,
+    /// `off` for every configured service.
+    StopAll,
     /// Each service's state.
     Status {
         /// One JSON object.

@@ -147,6 +147,41 @@ pub fn run_now(
     )
 }
 
+/// `on`/`off` (and `start-all`/`stop-all`): switch the service on and start it if its
+/// check fails, or switch it off and stop its process. Returns the run, if one was needed.
+pub fn switch(
+    config: &Config,
+    store: &mut Store,
+    service: &Service,
+    on: bool,
+) -> Result<Option<RunReport>, StoreError> {
+    store.set_enabled(&service.name, on, now())?;
+    let state = store.service(&service.name)?;
+    let outcome = run_check(&service.check, CHECK_TIMEOUT);
+    let action = if on {
+        if !service.failure_states.contains(&outcome.state)
+            || !service.commands.contains_key("start")
+        {
+            return Ok(None);
+        }
+        crate::config::Action::Start
+    } else {
+        crate::config::Action::Kill
+    };
+    let step = crate::config::Step {
+        on_failure: action.default_on_failure(),
+        action,
+        timeout: service.kill_timeout + Duration::from_secs(5),
+    };
+    let reason = if on { "switched on" } else { "switched off" };
+    let single = Service {
+        recovery: vec![step],
+        ..service.clone()
+    };
+    let process = process_of(&outcome, &state);
+    run_pipeline(config, store, &single, process, reason, false).map(Some)
+}
+
 fn run_pipeline(
     config: &Config,
     store: &mut Store,

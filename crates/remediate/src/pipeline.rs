@@ -317,7 +317,7 @@ fn run_shell(line: &str, env: &[(String, String)], timeout: Duration) -> ShellRu
         }
     };
     if timed_out {
-        // Its grandchildren may still hold the pipe; they were in the group we killed.
+        // SAFETY: as above; grandchildren that still hold the pipe were in that group.
         unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
     ShellRun {

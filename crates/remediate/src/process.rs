@@ -11,6 +11,9 @@ use triage_proc::{Liveness, Pid, ProcessIdentity, liveness, read_stat};
 /// How often a signalled process is looked at while it is given time to exit.
 const POLL: Duration = Duration::from_millis(20);
 
+/// How long a freshly started service is watched for failing at once.
+const START_SETTLE: Duration = Duration::from_millis(200);
+
 /// The process a heartbeat (or our own start) named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedProcess {
@@ -162,16 +165,32 @@ pub fn start_detached(
             Ok(())
         });
     }
-    let spawned = child.spawn()?;
+    let mut spawned = child.spawn()?;
     let pid = spawned.id() as Pid;
+    let start_ticks = ProcessIdentity::of(pid).ok().map(|i| i.start_ticks);
+    // A start command that fails at once (a typo, a missing binary) is a failed step, not
+    // something to learn from the next check; one that forks a daemon and exits 0 is fine.
+    let settle = Instant::now() + START_SETTLE;
+    while Instant::now() < settle {
+        match spawned.try_wait() {
+            Ok(Some(status)) if !status.success() => {
+                let how = status.code().map_or_else(
+                    || "was killed by a signal".to_owned(),
+                    |code| format!("exited {code}"),
+                );
+                return Err(std::io::Error::other(format!(
+                    "the start command {how} at once (see {})",
+                    log.display()
+                )));
+            }
+            Ok(Some(_)) => break,
+            _ => std::thread::sleep(POLL),
+        }
+    }
     // Reap it in the background if it exits while we still run, so it never lingers as
     // our zombie; services normally outlive us and get re-parented to init.
     std::thread::spawn(move || {
-        let mut spawned = spawned;
         let _ = spawned.wait();
     });
-    Ok(Started {
-        pid,
-        start_ticks: ProcessIdentity::of(pid).ok().map(|i| i.start_ticks),
-    })
+    Ok(Started { pid, start_ticks })
 }
