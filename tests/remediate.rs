@@ -513,3 +513,73 @@ check = { command = ["/bin/sh", "-c", "echo db down; exit 2"] }
         out.stdout
     );
 }
+
+#[test]
+fn http_and_procs_checks_run_in_process_with_the_plugins_own_arguments() {
+    use crate::support::http_server::{Route, TestServer};
+    let server = TestServer::http(vec![
+        ("/up", Route::json(200, r#"{"status":"UP"}"#)),
+        (
+            "/down",
+            Route::json(
+                503,
+                r#"{"status":"DOWN","components":{"db":{"status":"DOWN"}}}"#,
+            ),
+        ),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("fixed");
+    let config = format!(
+        r#"db_path = "{db}"
+consecutive_failures = 1
+
+[services.api]
+check = {{ http = ["{down}", "-t", "5"] }}
+commands = {{ fix = "touch {marker}" }}
+recovery = ["fix"]
+
+[services.web]
+check = {{ http = ["{up}"] }}
+commands = {{ fix = "true" }}
+recovery = ["fix"]
+
+[services.init]
+check = {{ procs = ["-p", "0", "-c", "1:"] }}
+commands = {{ fix = "true" }}
+recovery = ["fix"]
+"#,
+        db = dir.path().join("remediate.db").display(),
+        down = server.url("/down"),
+        up = server.url("/up"),
+        marker = marker.display(),
+    );
+    let path = dir.path().join("remediate.toml");
+    std::fs::write(&path, config).expect("config");
+    let mut command = Command::new(bin("remediate"));
+    command.arg("-c").arg(&path).arg("check");
+    let out = run_bounded(&mut command, Duration::from_secs(60));
+    assert!(
+        out.stdout.contains(
+            "api: CRITICAL HTTP/1.1 503 Service Unavailable - 1 of 1 components down: db - "
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(": run 1 succeeded (fix ok)"),
+        "{}",
+        out.stdout
+    );
+    assert!(marker.exists(), "the fix command did not run");
+    assert!(
+        out.stdout
+            .contains("web: OK HTTP/1.1 200 OK - Spring Boot UP, 0 components - "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("init: OK ") && l.ends_with(" with PPID = 0")),
+        "{}",
+        out.stdout
+    );
+}
