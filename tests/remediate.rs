@@ -578,8 +578,106 @@ recovery = ["fix"]
         out.stdout
     );
     assert!(
-        out.stdout.lines().any(|l| l.starts_with("init: OK ") && l.ends_with(" with PPID = 0")),
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("init: OK ") && l.ends_with(" with PPID = 0")),
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn a_hung_service_that_still_beats_is_killed_and_restarted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hb = dir.path().join("worker.json");
+    let writer = bin("heartbeat");
+    // Beats every 0.2 s, never making progress (iteration stays 1): hung, not dead.
+    let hung = format!(
+        "while :; do {w} beat --file {hb} --iteration 1; sleep 0.2; done",
+        w = writer.display(),
+        hb = hb.display()
+    );
+    // The healthy replacement increments its iteration on every beat.
+    let healthy = format!(
+        "exec {w} run --file {hb} --interval 1s -- sleep 300",
+        w = writer.display(),
+        hb = hb.display()
+    );
+    let config = format!(
+        r#"db_path = "{db}"
+consecutive_failures = 1
+
+[services.worker]
+check = {{ heartbeat = "{hb}", max_age = "30s", stall = "1s" }}
+commands = {{ start = "{healthy}" }}
+recovery = ["kill", "start"]
+start_grace = "1s"
+"#,
+        db = dir.path().join("remediate.db").display(),
+        hb = hb.display(),
+    );
+    let path = dir.path().join("remediate.toml");
+    std::fs::write(&path, config).expect("config");
+    let loop_shell = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&hung)
+        .spawn()
+        .expect("hung service");
+    let shell_pid = loop_shell.id() as i32;
+    // Whatever happens, the loop does not outlive the test.
+    let mut loop_shell = KillOnDrop(loop_shell);
+    let check = || {
+        let mut command = Command::new(bin("remediate"));
+        command.arg("-c").arg(&path).arg("check");
+        run_bounded(&mut command, Duration::from_secs(60))
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    while !hb.exists() {
+        assert!(Instant::now() < until, "the hung service never beat");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let first = check();
+    assert!(first.stdout.starts_with("worker: OK "), "{}", first.stdout);
+    std::thread::sleep(Duration::from_millis(1500));
+    let second = check();
+    assert!(
+        second
+            .stdout
+            .contains(" -> remediating (attempt 1): run 1 succeeded (kill ok, start ok)"),
+        "{}",
+        second.stdout
+    );
+    // The hung shell was the PID in the heartbeat, verified and killed.
+    let _ = loop_shell.0.wait();
+    assert!(!alive(shell_pid));
+    let history = {
+        let mut command = Command::new(bin("remediate"));
+        command.arg("-c").arg(&path).args(["history", "worker"]);
+        run_bounded(&mut command, Duration::from_secs(20))
+    };
+    assert!(
+        history.stdout.contains(&format!(
+            "1. kill: ok, pid {shell_pid} exited after SIGTERM"
+        )),
+        "{}",
+        history.stdout
+    );
+    // Clean up the replacement: its sleep's PID is in the heartbeat now.
+    std::thread::sleep(Duration::from_millis(300));
+    if let Ok(text) = std::fs::read_to_string(&hb)
+        && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Some(pid) = doc["pid"].as_i64()
+    {
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+}
+
+/// A child killed and reaped when the test ends, even by a failed assertion.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -39,14 +39,18 @@ impl CheckOutcome {
     }
 }
 
-/// Runs `check`, giving up after `timeout`.
-pub fn run_check(check: &Check, timeout: Duration) -> CheckOutcome {
+/// Runs `check`, giving up after `timeout`; `state_dir` keeps what stall detection saw.
+pub fn run_check(check: &Check, timeout: Duration, state_dir: &Path) -> CheckOutcome {
     let deadline = Instant::now() + timeout;
     match check {
         Check::Command { argv } => run_command_check(argv, deadline),
-        Check::Heartbeat { path, max_age } => {
+        Check::Heartbeat {
+            path,
+            max_age,
+            stall,
+        } => {
             let age = format!("{}", max_age.as_secs_f64());
-            let argv = vec![
+            let mut argv = vec![
                 "-f".to_owned(),
                 path.display().to_string(),
                 "-w".into(),
@@ -54,6 +58,14 @@ pub fn run_check(check: &Check, timeout: Duration) -> CheckOutcome {
                 "-c".into(),
                 age,
             ];
+            if let Some(stall) = stall {
+                argv.extend([
+                    "--stall-critical".to_owned(),
+                    format!("{}", stall.as_secs_f64()),
+                    "--state-dir".to_owned(),
+                    state_dir.display().to_string(),
+                ]);
+            }
             let mut outcome = in_process(deadline, move |context| {
                 plugin::<triage_check_heartbeat::Args, _, _>(
                     "check_heartbeat",
@@ -199,10 +211,15 @@ fn run_command_check(argv: &[String], deadline: Instant) -> CheckOutcome {
         }
         text
     });
+    // Most plugins end within a millisecond: look often at first, then less often.
+    let mut pause = Duration::from_micros(100);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();

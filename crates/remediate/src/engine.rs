@@ -65,7 +65,7 @@ pub fn check_pass(config: &Config, store: &mut Store) -> Result<Vec<ServiceRepor
                 });
                 continue;
             }
-            let outcome = run_check(&service.check, CHECK_TIMEOUT);
+            let outcome = run_check(&service.check, CHECK_TIMEOUT, &stall_dir(config));
             let now = now();
             let lookup = |name: &str| statuses.get(name).copied();
             let (verdict, next) = decide(service, &prior, outcome.state, &lookup, now);
@@ -120,7 +120,9 @@ pub fn run_now(
 ) -> Result<RunReport, StoreError> {
     let state = store.service(&service.name)?;
     let outcome = match &service.check {
-        crate::config::Check::Heartbeat { .. } => run_check(&service.check, CHECK_TIMEOUT),
+        crate::config::Check::Heartbeat { .. } => {
+            run_check(&service.check, CHECK_TIMEOUT, &stall_dir(config))
+        }
         _ => CheckOutcome {
             state: State::Unknown,
             summary: String::new(),
@@ -157,7 +159,7 @@ pub fn switch(
 ) -> Result<Option<RunReport>, StoreError> {
     store.set_enabled(&service.name, on, now())?;
     let state = store.service(&service.name)?;
-    let outcome = run_check(&service.check, CHECK_TIMEOUT);
+    let outcome = run_check(&service.check, CHECK_TIMEOUT, &stall_dir(config));
     let action = if on {
         if !service.failure_states.contains(&outcome.state)
             || !service.commands.contains_key("start")
@@ -268,29 +270,38 @@ fn record(index: usize, started: f64, report: &StepReport) -> StepRecord {
 /// Services with their dependencies first (the config refuses cycles; any left would be
 /// visited once, in file order).
 fn dependency_order(services: &[Service]) -> Vec<&Service> {
-    let mut ordered: Vec<&Service> = Vec::with_capacity(services.len());
-    let mut visiting = Vec::new();
+    use std::collections::HashSet;
     fn visit<'a>(
         service: &'a Service,
-        all: &'a [Service],
+        by_name: &HashMap<&str, &'a Service>,
+        seen: &mut HashSet<&'a str>,
         ordered: &mut Vec<&'a Service>,
-        visiting: &mut Vec<String>,
     ) {
-        if ordered.iter().any(|s| s.name == service.name) || visiting.contains(&service.name) {
+        if !seen.insert(service.name.as_str()) {
             return;
         }
-        visiting.push(service.name.clone());
         for dependency in &service.depends_on {
-            if let Some(found) = all.iter().find(|s| &s.name == dependency) {
-                visit(found, all, ordered, visiting);
+            if let Some(found) = by_name.get(dependency.as_str()) {
+                visit(found, by_name, seen, ordered);
             }
         }
         ordered.push(service);
     }
+    let by_name: HashMap<&str, &Service> = services.iter().map(|s| (s.name.as_str(), s)).collect();
+    let mut seen = HashSet::with_capacity(services.len());
+    let mut ordered = Vec::with_capacity(services.len());
     for service in services {
-        visit(service, services, &mut ordered, &mut visiting);
+        visit(service, &by_name, &mut seen, &mut ordered);
     }
     ordered
+}
+
+/// Where heartbeat checks keep what stall detection saw: next to the database.
+fn stall_dir(config: &Config) -> std::path::PathBuf {
+    config
+        .db_path
+        .parent()
+        .map_or_else(|| std::path::PathBuf::from("."), |dir| dir.join("stall"))
 }
 
 /// Seconds since the epoch.

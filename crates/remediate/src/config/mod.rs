@@ -23,7 +23,7 @@
 //! [services.my_server]
 //! display_name = "MyServer"
 //! enabled = true                            # false: not checked
-//! check = { heartbeat = "/run/app/my_server.json", max_age = "5m" }
+//! check = { heartbeat = "/run/app/my_server.json", max_age = "5m", stall = "10m" }
 //! # or check = { http = ["https://127.0.0.1:8080/health", "-w", "2"] }  check_http_health
 //! #    check = { container = ["web"] }                                    check_container
 //! #    check = { command = ["/usr/lib/nagios/plugins/check_tcp", "-H", "::1", "-p", "80"] }
@@ -136,6 +136,8 @@ pub enum Check {
         path: PathBuf,
         /// The age beyond which it is stale.
         max_age: Duration,
+        /// How long `iteration` may stand still before the process counts as hung.
+        stall: Option<Duration>,
     },
     /// check_http_health with these arguments.
     Http {

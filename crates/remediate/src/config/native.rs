@@ -60,6 +60,7 @@ struct ServiceDoc {
 struct CheckDoc {
     heartbeat: Option<String>,
     max_age: Option<DurationValue>,
+    stall: Option<DurationValue>,
     http: Option<Vec<String>>,
     container: Option<Vec<String>>,
     procs: Option<Vec<String>>,
@@ -188,6 +189,7 @@ fn check(doc: Option<&CheckDoc>, at: &str, p: &mut Problems) -> Check {
     let unreadable = Check::Heartbeat {
         path: PathBuf::new(),
         max_age: Duration::ZERO,
+        stall: None,
     };
     const KINDS: &str = "heartbeat, http, container, procs or command";
     let Some(doc) = doc else {
@@ -228,16 +230,31 @@ fn check(doc: Option<&CheckDoc>, at: &str, p: &mut Problems) -> Check {
                 false,
             ),
         };
+        let stall = doc.stall.as_ref().map(|stall| {
+            p.duration(
+                format_args!("{at}.stall"),
+                Some(stall),
+                Duration::ZERO,
+                false,
+            )
+        });
         let path = p.absolute_path(format_args!("{at}.heartbeat"), path);
         return Check::Heartbeat {
             path: path.unwrap_or_default(),
             max_age,
+            stall,
         };
     }
     if doc.max_age.is_some() {
         p.add(
             format_args!("{at}.max_age"),
             "only a heartbeat check takes max_age",
+        );
+    }
+    if doc.stall.is_some() {
+        p.add(
+            format_args!("{at}.stall"),
+            "only a heartbeat check takes stall",
         );
     }
     let args = |kind: &str, args: &[String], p: &mut Problems| {

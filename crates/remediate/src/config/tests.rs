@@ -73,6 +73,7 @@ fn the_watchdog_example_config_json_loads_unchanged() {
             check: Check::Heartbeat {
                 path: "/path/to/heartbeats/my_server.json".into(),
                 max_age: secs(300),
+                stall: None,
             },
             consecutive_failures: 2,
             failure_states: vec![State::Critical],
@@ -115,7 +116,8 @@ fn the_old_flat_watchdog_shape_becomes_kill_cleanups_start() {
         worker.check,
         Check::Heartbeat {
             path: "/run/hb/worker.json".into(),
-            max_age: secs(120)
+            max_age: secs(120),
+            stall: None,
         }
     );
     assert_eq!(
@@ -246,6 +248,7 @@ fn a_full_toml_config_sets_every_field() {
             check: Check::Heartbeat {
                 path: "/run/app/my_server.json".into(),
                 max_age: secs(300),
+                stall: None,
             },
             consecutive_failures: 3,
             failure_states: vec![State::Critical, State::Unknown],
@@ -394,7 +397,8 @@ fn durations_may_be_numbers_of_seconds() {
         config.services[0].check,
         Check::Heartbeat {
             path: "/run/hb".into(),
-            max_age: secs(90)
+            max_age: secs(90),
+            stall: None,
         }
     );
 }

@@ -172,6 +172,7 @@ fn process(name: String, doc: ProcessDoc, failures: u32, p: &mut Problems) -> Se
         check: Check::Heartbeat {
             path: path.unwrap_or_default(),
             max_age,
+            stall: None,
         },
         consecutive_failures: failures,
         failure_states: vec![State::Critical],
