@@ -214,7 +214,7 @@ def main():
             if count == max(SERVICE_COUNTS):
                 rss = peak_rss_kib([remediate, "-c", config, "check"])
             size, check_rows, _, _, _ = db_stats(db_path)
-            rows.append((f"check pass, healthy heartbeats", count, 1, f"{ms:.1f} ms",
+            rows.append(("check pass, healthy heartbeats", count, 1, f"{ms:.1f} ms",
                          rss if count == max(SERVICE_COUNTS) else None, size / 1024, check_rows))
 
         big = max(SERVICE_COUNTS)
