@@ -261,6 +261,42 @@ fn a_real_dockerd_in_every_container_state() {
         other => panic!("expected NotFound, got {other:?}"),
     }
 
+    // remediate's container_restart step, through the same client, on a failing check.
+    let before = client.inspect("t_exit3").expect("inspect");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("remediate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db_path = \"{}\"\nconsecutive_failures = 1\n\n[services.job]\n\
+             check = {{ container = [\"t_exit3\"] }}\n\
+             recovery = [{{ action = \"container_restart\", container = \"t_exit3\", timeout = \"30s\" }}]\n",
+            dir.path().join("remediate.db").display()
+        ),
+    )
+    .expect("config");
+    let mut remediate = Command::new(bin("remediate"));
+    remediate
+        .arg("-c")
+        .arg(&config)
+        .arg("check")
+        .env("DOCKER_HOST", &sandbox.host);
+    let out = run_bounded(&mut remediate, Duration::from_secs(60));
+    assert!(
+        out.stdout.starts_with("job: CRITICAL t_exit3: exited 3 "),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains(": run 1 succeeded (container_restart t_exit3 ok)"),
+        "{}",
+        out.stdout
+    );
+    let after = client.inspect("t_exit3").expect("inspect");
+    assert_ne!(before.state.started_at, after.state.started_at);
+
     // JSON for scripts: one object per container, with its aspects.
     let out = sandbox.check(&["t_oom", "t_healthy", "--output-format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");

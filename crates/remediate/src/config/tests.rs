@@ -433,7 +433,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             Format::Toml,
             "[services.web]\ncheck = { http = [\"http://127.0.0.1/\"], url = \"x\" }\n",
             "line 2, column 41",
-            "unknown field `url`, expected one of `heartbeat`, `max_age`, `http`, \
+            "unknown field `url`, expected one of `heartbeat`, `max_age`, `stall`, `http`, \
              `container`, `procs`, `command`",
         ),
         (
