@@ -15,8 +15,16 @@ cleanup() {
   [ -n "$runner" ] && kill "$runner" 2>/dev/null
   # The service remediate started: its PID is in the heartbeat; its writer exits with it.
   healed=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$dir/demo.json" 2>/dev/null || true)
-  [ -n "$healed" ] && kill "$healed" 2>/dev/null
-  rm -rf "$dir"
+  if [ -n "$healed" ]; then
+    writer=$(ps -o ppid= -p "$healed" 2>/dev/null | tr -d ' ' || true)
+    kill "$healed" 2>/dev/null || true
+    # Its writer records the stop in the heartbeat, then exits: let it, then clean up.
+    for _ in $(seq 50); do
+      { [ -n "$writer" ] && kill -0 "$writer" 2>/dev/null; } || break
+      sleep 0.05
+    done
+  fi
+  rm -rf "$dir" 2>/dev/null || { sleep 0.2; rm -rf "$dir"; }
 }
 trap cleanup EXIT
 hb="$dir/demo.json"
