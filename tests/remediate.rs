@@ -459,6 +459,13 @@ fn a_failing_start_aborts_and_the_budget_runs_out() {
         "{}",
         status.stdout
     );
+    // Checking the checker: a Nagios plugin that goes CRITICAL on an exhausted service.
+    let nagios = setup.remediate(&["status", "--output-format", "nagios"]);
+    assert_eq!(nagios.code, 2, "{}", nagios.stdout);
+    assert_eq!(
+        nagios.first_line(),
+        "REMEDIATE CRITICAL: demo: EXHAUSTED: out of restart budget"
+    );
 }
 
 #[test]

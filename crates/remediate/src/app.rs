@@ -137,7 +137,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, AppError> {
             let all: Vec<&config::Service> = config.services.iter().collect();
             switch_all(&config, &all, on, out)
         }
-        Action::Status { json } => {
+        Action::Status {
+            json,
+            output_format,
+            max_pass_age,
+        } => {
             let store = Store::open(&config.db_path)?;
             let stored = store.services()?;
             // Services in the configuration's order, with what the store knows of each.
@@ -152,6 +156,20 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<u8, AppError> {
                     (s.name.as_str(), state.unwrap_or_default())
                 })
                 .collect();
+            if let Some(format) = output_format {
+                let result = crate::self_check::self_check(&states, engine::now(), *max_pass_age);
+                let report = triage_core::format::Report {
+                    plugin: "remediate",
+                    service: "REMEDIATE",
+                    result: &result,
+                };
+                let _ = write!(
+                    out,
+                    "{}",
+                    report.render(*format, triage_core::format::DEFAULT_OUTPUT_LIMIT)
+                );
+                return Ok(result.state.code() as u8);
+            }
             if *json {
                 let map: serde_json::Map<String, serde_json::Value> = states
                     .iter()

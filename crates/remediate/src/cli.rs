@@ -64,8 +64,15 @@ pub enum Action {
     /// Each service's state.
     Status {
         /// One JSON object.
-        #[arg(long = "json")]
+        #[arg(long = "json", conflicts_with = "output_format")]
         json: bool,
+        /// Act as a Nagios plugin (exit 0-3): CRITICAL when a service is out of budget or
+        /// the last pass is older than --max-pass-age, WARNING while one is failing.
+        #[arg(long = "output-format", value_name = "FORMAT")]
+        output_format: Option<triage_core::OutputFormat>,
+        /// With --output-format: the oldest the last pass may be.
+        #[arg(long = "max-pass-age", value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+        max_pass_age: f64,
     },
     /// What happened: state changes, pipeline runs and their steps, newest first.
     History {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod lock;
 pub mod pipeline;
 pub mod process;
+pub mod self_check;
 pub mod store;
 
 pub use app::main_impl;

@@ -1,0 +1,155 @@
+//! Checking the checker: `remediate status --output-format nagios` turns the store into a
+//! Nagios result, CRITICAL when a service is out of budget or the last pass is too old
+//! (cron stopped calling us), WARNING while a service is failing. Pure.
+
+use triage_core::duration::format_duration;
+use triage_core::{CheckResult, Perfdata, State, Subcheck, Thresholds, Uom};
+
+use crate::store::{ServiceState, ServiceStatus};
+
+/// Judges the services' stored states at `now`; `max_pass_age` is how old the newest check
+/// may be.
+pub fn self_check(states: &[(&str, ServiceState)], now: f64, max_pass_age: f64) -> CheckResult {
+    let mut subchecks = Vec::new();
+    for (name, state) in states {
+        let (verdict, text) = match state.status {
+            ServiceStatus::Exhausted => (
+                State::Critical,
+                "EXHAUSTED: out of restart budget".to_owned(),
+            ),
+            ServiceStatus::Failing => (
+                State::Warning,
+                format!("failing ({} in a row)", state.consecutive_failures),
+            ),
+            ServiceStatus::Remediating | ServiceStatus::Grace => {
+                (State::Ok, "being remediated".to_owned())
+            }
+            ServiceStatus::Disabled => (State::Ok, "off".to_owned()),
+            ServiceStatus::Unknown => (State::Ok, "not checked yet".to_owned()),
+            ServiceStatus::Healthy => (State::Ok, "healthy".to_owned()),
+        };
+        subchecks.push(Subcheck::new(*name, verdict, format!("{name}: {text}")));
+    }
+    let last_pass = states
+        .iter()
+        .filter_map(|(_, s)| s.last_check)
+        .fold(None, |newest: Option<f64>, at| {
+            Some(newest.map_or(at, |n| n.max(at)))
+        });
+    let mut problems: Vec<String> = subchecks
+        .iter()
+        .filter(|s| s.state != State::Ok)
+        .map(|s| s.output.clone())
+        .collect();
+    let age = last_pass.map(|at| (now - at).max(0.0));
+    let age_state = match age {
+        Some(age) if age > max_pass_age => {
+            problems.insert(
+                0,
+                format!(
+                    "last pass {} ago (cron or the timer stopped?)",
+                    format_duration(age)
+                ),
+            );
+            State::Critical
+        }
+        None if !states.is_empty() => {
+            problems.insert(0, "no pass has run yet".to_owned());
+            State::Critical
+        }
+        _ => State::Ok,
+    };
+    let state = State::worst_of(subchecks.iter().map(|s| s.state).chain([age_state]));
+    let summary = if problems.is_empty() {
+        let last = age
+            .map(|a| format!(", last pass {} ago", format_duration(a)))
+            .unwrap_or_default();
+        format!("{} services, none failing{last}", states.len())
+    } else {
+        problems.join(", ")
+    };
+    let mut result = CheckResult::new(state, summary);
+    let count =
+        |status: ServiceStatus| states.iter().filter(|(_, s)| s.status == status).count() as f64;
+    result.perfdata = vec![
+        Perfdata::new("services", states.len() as f64).min(0.0),
+        Perfdata::new("failing", count(ServiceStatus::Failing)).min(0.0),
+        Perfdata::new("exhausted", count(ServiceStatus::Exhausted)).min(0.0),
+    ];
+    if let Some(age) = age {
+        let limit = Thresholds::new(None, Some(triage_core::Range::upper(max_pass_age)));
+        result.perfdata.push(
+            Perfdata::new("last_pass_age", age.round())
+                .uom(Uom::Seconds)
+                .thresholds(&limit)
+                .min(0.0),
+        );
+    }
+    result.subchecks = subchecks;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(result: &CheckResult) -> String {
+        triage_core::format::Report {
+            plugin: "remediate",
+            service: "REMEDIATE",
+            result,
+        }
+        .render(triage_core::OutputFormat::Nagios, 65536)
+    }
+
+    fn state(status: ServiceStatus, last_check: f64) -> ServiceState {
+        ServiceState {
+            status,
+            last_check: Some(last_check),
+            consecutive_failures: 1,
+            ..ServiceState::default()
+        }
+    }
+
+    #[test]
+    fn all_well_is_ok_with_the_age_of_the_last_pass() {
+        let states = [
+            ("api", state(ServiceStatus::Healthy, 970.0)),
+            ("db", state(ServiceStatus::Grace, 990.0)),
+        ];
+        assert_eq!(
+            render(&self_check(&states, 1000.0, 300.0)),
+            "REMEDIATE OK: 2 services, none failing, last pass 10s ago\n\
+             \\_[OK] api: healthy\n\\_[OK] db: being remediated\n\
+             | services=2;;;0; failing=0;;;0; exhausted=0;;;0; last_pass_age=10s;;300;0;\n"
+        );
+    }
+
+    #[test]
+    fn an_exhausted_service_or_a_stale_pass_is_critical() {
+        let states = [
+            ("api", state(ServiceStatus::Exhausted, 990.0)),
+            ("db", state(ServiceStatus::Failing, 990.0)),
+        ];
+        let result = self_check(&states, 1000.0, 300.0);
+        assert_eq!(result.state, State::Critical);
+        assert_eq!(
+            result.summary,
+            "api: EXHAUSTED: out of restart budget, db: failing (1 in a row)"
+        );
+        let stale = [("api", state(ServiceStatus::Healthy, 100.0))];
+        let result = self_check(&stale, 1000.0, 300.0);
+        assert_eq!(
+            (result.state, result.summary.as_str()),
+            (
+                State::Critical,
+                "last pass 900s ago (cron or the timer stopped?)"
+            )
+        );
+        let never = [("api", ServiceState::default())];
+        assert_eq!(
+            self_check(&never, 1000.0, 300.0).summary,
+            "no pass has run yet"
+        );
+    }
+}
