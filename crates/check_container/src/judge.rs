@@ -2,6 +2,7 @@
 //! each an aspect with its own state. Pure: facts in, verdict out.
 
 use triage_core::duration::format_duration;
+use triage_core::format::shortened;
 use triage_core::number::format_number;
 use triage_core::{Perfdata, State, Thresholds, Uom};
 use triage_docker::{ContainerInspect, Health, unix_time};
@@ -287,7 +288,7 @@ fn status_aspect(
     if !state.error.is_empty() {
         text.push_str(&format!(
             ": {}",
-            printable(&state.error, PROBE_OUTPUT_CHARS)
+            shortened(&state.error, PROBE_OUTPUT_CHARS)
         ));
     }
     Aspect::new("status", verdict, text.trim_end().to_owned())
@@ -346,7 +347,7 @@ fn health_aspect(
         other => Aspect::new(
             "health",
             State::Unknown,
-            format!("health '{}'", printable(other, 20)),
+            format!("health '{}'", shortened(other, 20)),
         ),
     }
 }
@@ -361,7 +362,7 @@ fn last_failed_output(health: &Health, inspect: &ContainerInspect) -> Option<Str
         .rev()
         .filter(|probe| probe.exit_code != 0)
         .find(|probe| unix_time(&probe.start).is_none_or(|t| t >= started))
-        .map(|probe| printable(probe.output.trim(), PROBE_OUTPUT_CHARS))
+        .map(|probe| shortened(probe.output.trim(), PROBE_OUTPUT_CHARS))
         .filter(|output| !output.is_empty())
 }
 
@@ -534,14 +535,14 @@ fn background(inspect: &ContainerInspect) -> Vec<Aspect> {
         };
         notes.push(Aspect::note(format!(
             "healthcheck: {} (every {every}, unhealthy after {failures})",
-            printable(&command, PROBE_OUTPUT_CHARS)
+            shortened(&command, PROBE_OUTPUT_CHARS)
         )));
     }
     if let Some(probe) = inspect.state.health.as_ref().and_then(|h| h.log.last()) {
         notes.push(Aspect::note(format!(
             "last probe: exit {}: \"{}\"",
             probe.exit_code,
-            printable(probe.output.trim(), PROBE_OUTPUT_CHARS)
+            shortened(probe.output.trim(), PROBE_OUTPUT_CHARS)
         )));
     }
     let policy = &inspect.host_config.restart_policy;
@@ -556,15 +557,6 @@ fn background(inspect: &ContainerInspect) -> Vec<Aspect> {
     };
     notes.push(Aspect::note(format!("restart policy: {name}{limit}")));
     notes
-}
-
-/// One line of at most `max` characters, control characters as spaces.
-fn printable(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((at, _)) => format!("{}...", &flat[..at]),
-        None => flat,
-    }
 }
 
 fn one_decimal(value: f64) -> String {

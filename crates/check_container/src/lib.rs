@@ -11,7 +11,6 @@ pub mod selection;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use triage_core::runner::{Context, Plugin};
 use triage_core::{CheckResult, OutputFormat, run};
@@ -27,10 +26,6 @@ pub const PLUGIN: Plugin = Plugin {
     name: "check_container",
     service: "CONTAINER",
 };
-
-/// How long requests may wait with `--timeout 0`: no deadline was wanted, but no run may
-/// hang for ever.
-const UNBOUNDED_RUN: Duration = Duration::from_secs(300);
 
 /// Why the check could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -55,12 +50,7 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
     if args.containers.is_empty() && args.names.is_empty() && args.labels.is_empty() && !args.all {
         return Err(CheckError::NoSelector);
     }
-    // Just past the run's deadline, so the watchdog's "timed out" line (with the state
-    // the user chose for timeouts) wins over a read's own timeout.
-    let deadline = context
-        .deadline
-        .map(|deadline| deadline + Duration::from_millis(250))
-        .unwrap_or_else(|| Instant::now() + UNBOUNDED_RUN);
+    let deadline = context.io_deadline();
     let address = EngineAddress::discover(args.host.as_deref(), args.podman)?;
     let forced = match args.api_version {
         Some(version) => Some(version),
@@ -79,7 +69,7 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
         store.as_ref(),
     );
     let run = RunFacts {
-        now: now_unix(),
+        now: triage_core::runner::now_unix(),
         engine: describe_engine(&client),
         podman: matches!(client.kind(), EngineKind::Podman(_)),
     };
@@ -106,11 +96,4 @@ fn describe_engine(client: &DockerClient) -> String {
         .map(|v| format!("API {v}"))
         .unwrap_or_else(|| "unversioned API".to_owned());
     format!("{kind}, {api}, {}", client.address())
-}
-
-fn now_unix() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }

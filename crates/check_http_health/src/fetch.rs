@@ -19,7 +19,7 @@ use ureq::{Agent, Proxy, ProxyProtocol, ResponseExt};
 
 use crate::cli::{Args, OnRedirect};
 use crate::request::RequestSpec;
-use crate::target::{Pin, Target};
+use crate::target::{Pin, Target, bracketed};
 
 /// Where Debian keeps the system's trusted CAs (update-ca-certificates).
 const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -446,13 +446,5 @@ fn describe_tls(error: &rustls::Error) -> String {
         }
         rustls::Error::InvalidMessage(_) => "the server does not speak TLS here".into(),
         other => other.to_string(),
-    }
-}
-
-fn bracketed(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_owned()
     }
 }

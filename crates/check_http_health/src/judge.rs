@@ -1,6 +1,7 @@
 //! Judging an exchange: status, response time, body size, text, regex, JSON assertions and
 //! metrics, the health document's components and the certificate's expiry. Pure.
 
+use triage_core::format::shortened;
 use triage_core::number::format_number;
 use triage_core::{Perfdata, State, Subcheck, Thresholds, Uom};
 
@@ -273,7 +274,7 @@ fn json_eq(document: &serde_json::Value, eq: &JsonEq) -> Option<Finding> {
         critical(format!(
             "{} is '{}', expected '{}'",
             eq.pointer,
-            shorten(&actual),
+            shortened(&actual, 60),
             eq.value
         ))
     }
@@ -287,11 +288,17 @@ fn metric_value(document: &serde_json::Value, metric: &JsonMetric) -> Result<f64
             .filter(|v| v.is_finite())
             .ok_or_else(|| format!("{} is not a usable number", metric.pointer)),
         Some(serde_json::Value::String(text)) => triage_core::number::parse_decimal(text)
-            .ok_or_else(|| format!("{} is '{}', not a number", metric.pointer, shorten(text))),
+            .ok_or_else(|| {
+                format!(
+                    "{} is '{}', not a number",
+                    metric.pointer,
+                    shortened(text, 60)
+                )
+            }),
         Some(other) => Err(format!(
             "{} is {}, not a number",
             metric.pointer,
-            shorten(&other.to_string())
+            shortened(&other.to_string(), 60)
         )),
     }
 }
@@ -453,17 +460,6 @@ fn judge_certificate(
         (state != State::Ok).then_some(Finding { state, text }),
         Some(metric),
     )
-}
-
-fn shorten(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    match flat.char_indices().nth(60) {
-        Some((at, _)) => format!("{}...", &flat[..at]),
-        None => flat,
-    }
 }
 
 fn round6(value: f64) -> f64 {

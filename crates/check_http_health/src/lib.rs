@@ -14,7 +14,6 @@ pub mod target;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -28,10 +27,6 @@ pub const PLUGIN: Plugin = Plugin {
     name: "check_http_health",
     service: "HTTP",
 };
-
-/// How long a run may take with `--timeout 0`: no deadline was wanted, but no run may
-/// hang for ever.
-const UNBOUNDED_RUN: Duration = Duration::from_secs(300);
 
 /// Why the check could not be made (as opposed to the server failing it).
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +51,7 @@ pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> {
     let target = target::target(args)?;
     let request = request::request_spec(args, &|name| std::env::var(name).ok())?;
-    // Just past the run's deadline, so the watchdog's "timed out" line (with the state the
-    // user chose for timeouts) wins over the exchange's own timeout.
-    let deadline = context
-        .deadline
-        .map(|deadline| deadline + Duration::from_millis(250))
-        .unwrap_or_else(|| Instant::now() + UNBOUNDED_RUN);
+    let deadline = context.io_deadline();
     let exchange = match fetch::fetch(args, &target, &request, deadline) {
         Ok(exchange) => exchange,
         Err(error) if error.is_setup() => return Err(CheckError::Setup(error)),
@@ -70,7 +60,12 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
     let certificate = target
         .https
         .then(|| certificate::peer_certificate(&target, client_auth(args), deadline));
-    let judgement = judge::judge(args, &exchange, certificate.as_ref(), now_unix());
+    let judgement = judge::judge(
+        args,
+        &exchange,
+        certificate.as_ref(),
+        triage_core::runner::now_unix(),
+    );
     let detailed = context.verbose > 0 || args.common.output_format == OutputFormat::Json;
     Ok(report::report(&exchange, judgement, detailed))
 }
@@ -83,11 +78,4 @@ fn client_auth(args: &Args) -> Option<(Vec<CertificateDer<'static>>, PrivateKeyD
         .ok()?;
     let key = PrivateKeyDer::from_pem_file(args.client_key.as_ref()?).ok()?;
     Some((chain, key))
-}
-
-fn now_unix() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }

@@ -158,7 +158,7 @@ fn bare_host(host: &str) -> &str {
 }
 
 /// `::1` -> `[::1]` for a URL.
-fn bracketed(host: &str) -> String {
+pub(crate) fn bracketed(host: &str) -> String {
     if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
     } else {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use triage_core::runner::{Context, Plugin, PluginArgs};
 use triage_core::{CheckResult, OutputFormat, run};
@@ -123,9 +123,7 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, CheckError> 
 /// Asks the container engine which containers each `--container` names. Without an
 /// engine, a hex argument still selects by id prefix straight from the cgroup paths.
 fn resolve_containers(filters: &[Filter], context: &Context) -> Result<Vec<Filter>, CheckError> {
-    let deadline = context
-        .deadline
-        .unwrap_or_else(|| Instant::now() + Duration::from_secs(10));
+    let deadline = context.io_deadline();
     let mut engine_answer = None;
     let mut resolved = Vec::with_capacity(filters.len());
     for filter in filters {

@@ -46,6 +46,30 @@ pub struct Context {
     pub verbose: u8,
 }
 
+/// How long I/O may wait when the run has no deadline (`--timeout 0`): none was wanted,
+/// but no run may hang for ever.
+const UNBOUNDED_IO: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl Context {
+    /// The deadline for a check's own reads and connections: just past the run's, so the
+    /// watchdog's "timed out" line (with the state the user chose for timeouts) wins over
+    /// a read's own timeout error.
+    pub fn io_deadline(&self) -> Instant {
+        self.deadline.map_or_else(
+            || Instant::now() + UNBOUNDED_IO,
+            |deadline| deadline + std::time::Duration::from_millis(250),
+        )
+    }
+}
+
+/// Now, as seconds since the epoch (0 if the clock is before 1970).
+pub fn now_unix() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 /// Set when a final line has been written, so the watchdog and the main path never both
 /// print: the first to claim it prints, the other stays silent.
 static EMITTED: AtomicBool = AtomicBool::new(false);

@@ -55,6 +55,17 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// `text` as one line of at most `max` characters for quoting in a message: runs of
+/// whitespace (newlines in probe output, Java stack traces) become one space, and a cut
+/// text ends in `...`.
+pub fn shortened(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &flat[..at]),
+        None => flat,
+    }
+}
+
 /// Cuts `text` to at most `max` bytes on a character boundary.
 fn truncate_to(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -87,4 +98,19 @@ fn fit_lines(lines: Vec<String>, budget: usize) -> (Vec<String>, Option<String>)
     }
     let marker = format!("... {} more lines not shown", count - kept.len());
     (kept, Some(marker))
+}
+
+#[cfg(test)]
+mod shortened_tests {
+    use super::shortened;
+
+    #[test]
+    fn quoted_text_is_one_line_and_cut_with_an_ellipsis() {
+        assert_eq!(
+            shortened("curl: (7)\n  Failed\tto connect", 80),
+            "curl: (7) Failed to connect"
+        );
+        assert_eq!(shortened("abcdef", 3), "abc...");
+        assert_eq!(shortened("héllo", 5), "héllo");
+    }
 }
