@@ -251,10 +251,7 @@ fn tls_config(args: &Args, target: &Target) -> Result<TlsConfig, FetchError> {
     let roots = match &args.ca_file {
         Some(path) => RootCerts::new_with_certs(&read_certificates(path, "--ca-file")?),
         None if !may_use_tls || args.insecure => RootCerts::WebPki,
-        None if std::path::Path::new(SYSTEM_CA_BUNDLE).exists() => RootCerts::new_with_certs(
-            &read_certificates(std::path::Path::new(SYSTEM_CA_BUNDLE), "system CA bundle")?,
-        ),
-        None => RootCerts::WebPki,
+        None => system_root_certs()?,
     };
     let client = match (&args.client_cert, &args.client_key) {
         (Some(cert), Some(key)) => {
@@ -271,6 +268,18 @@ fn tls_config(args: &Args, target: &Target) -> Result<TlsConfig, FetchError> {
         .client_cert(client)
         .disable_verification(args.insecure)
         .build())
+}
+
+/// The system's trusted CAs, or webpki's built-in roots on a system without the bundle.
+pub fn system_root_certs() -> Result<RootCerts, FetchError> {
+    let bundle = std::path::Path::new(SYSTEM_CA_BUNDLE);
+    if !bundle.exists() {
+        return Ok(RootCerts::WebPki);
+    }
+    Ok(RootCerts::new_with_certs(&read_certificates(
+        bundle,
+        "system CA bundle",
+    )?))
 }
 
 fn read_file(path: &std::path::Path, option: &str) -> Result<Vec<u8>, FetchError> {

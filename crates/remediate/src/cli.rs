@@ -1,4 +1,5 @@
-//! remediate's command line: `check` (the default, for cron), `run`, `on`/`off`, `status`,
+//! remediate's command line: `check` (the default, for cron), `watch` (a service),
+//! `event` (Nagios and Icinga event handlers), `run`, `on`/`off`, `maint`, `status`,
 //! `history` and `validate`.
 
 use std::path::PathBuf;
@@ -16,7 +17,10 @@ use triage_core::cli::{VERSION, parse_duration};
 1 a service is failing, out of budget, or its pipeline failed; 2 bad usage or configuration; \
 3 remediate itself could not work (database, lock file).\n\n\
 Examples:\n  * * * * * remediate check            # cron, every minute\n  \
-remediate run my_server --dry-run\n  remediate history --since 1d\n  remediate validate -c ./remediate.toml"
+remediate watch --interval 15s       # as a service (packaging/systemd)\n  \
+remediate event api $SERVICESTATE$ $SERVICESTATETYPE$ $SERVICEATTEMPT$   # Nagios\n  \
+remediate run my_server --dry-run\n  remediate maint api --for 2h --reason 'disk swap'\n  \
+remediate history --since 1d\n  remediate validate -c ./remediate.toml"
 )]
 pub struct Cli {
     /// Configuration file (TOML, JSON, or a Watchdog config.json) [default:
@@ -34,6 +38,92 @@ pub struct Cli {
 pub enum Action {
     /// One pass over all enabled services: check, and run pipelines that are due.
     Check,
+    /// Pass after pass until SIGTERM or SIGINT (a service; see packaging/systemd).
+    Watch {
+        /// From the start of one pass to the start of the next [default: the
+        /// configuration's `interval`, else 15s].
+        #[arg(long = "interval", value_name = "DURATION", value_parser = parse_duration)]
+        interval: Option<f64>,
+        /// Services checked at once [default: the configuration's `concurrency`, else 4].
+        #[arg(long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+        concurrency: Option<u32>,
+        /// Stop after this many passes.
+        #[arg(long = "passes", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        passes: Option<u64>,
+    },
+    /// For Nagios and Icinga event handlers: act on a service's state change.
+    #[command(
+        after_help = "Nagios:   remediate event api $SERVICESTATE$ $SERVICESTATETYPE$ $SERVICEATTEMPT$\n\
+Icinga 2: remediate event api -s $service.state$ -t $service.state_type$ -a $service.check_attempt$\n\
+Without a state, NAGIOS_SERVICESTATE, NAGIOS_SERVICESTATETYPE and NAGIOS_SERVICEATTEMPT are read \
+(enable_environment_macros=1). Acts on CRITICAL HARD once per problem by default (see `event` in \
+the configuration); a pipeline runs detached and the handler returns at once with its run id. \
+Exit 0: handled or ignored; 1: the pipeline could not be started."
+    )]
+    Event {
+        /// The service, as named in remediate's configuration.
+        service: String,
+        /// The state (OK, WARNING, CRITICAL, UNKNOWN), Nagios's form.
+        #[arg(value_name = "STATE", conflicts_with = "state")]
+        state_arg: Option<String>,
+        /// SOFT or HARD, Nagios's form.
+        #[arg(value_name = "STATETYPE", conflicts_with = "state_type")]
+        state_type_arg: Option<String>,
+        /// The check attempt, Nagios's form.
+        #[arg(value_name = "ATTEMPT", conflicts_with = "attempt")]
+        attempt_arg: Option<String>,
+        /// The state, Icinga 2's form.
+        #[arg(short = 's', long = "state", value_name = "STATE")]
+        state: Option<String>,
+        /// SOFT or HARD, Icinga 2's form.
+        #[arg(short = 't', long = "state-type", value_name = "TYPE")]
+        state_type: Option<String>,
+        /// The check attempt, Icinga 2's form.
+        #[arg(short = 'a', long = "attempt", value_name = "N")]
+        attempt: Option<String>,
+        /// Who is calling, for the audit log [default: nagios for the positional form,
+        /// icinga for -s -t -a].
+        #[arg(long = "source", value_name = "SOURCE", value_parser = ["nagios", "icinga", "cli"])]
+        source: Option<String>,
+        /// The plugin output ($SERVICEOUTPUT$), kept with the run.
+        #[arg(long = "output", value_name = "TEXT")]
+        output: Option<String>,
+        /// Say what would be done; change nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Maintenance: no action on a service for a while (it is still checked).
+    #[command(
+        after_help = "Examples:\n  remediate maint api --for 2h --reason 'disk swap'\n  \
+remediate maint --list\n  remediate maint api --end"
+    )]
+    Maint {
+        /// The service.
+        #[arg(required_unless_present = "list")]
+        service: Option<String>,
+        /// How long; it ends by itself.
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration,
+              required_unless_present_any = ["list", "end"], conflicts_with_all = ["list", "end"])]
+        duration: Option<f64>,
+        /// Why, for the history and the status.
+        #[arg(long = "reason", value_name = "TEXT", required_unless_present_any = ["list", "end"])]
+        reason: Option<String>,
+        /// The open maintenance windows.
+        #[arg(long = "list", conflicts_with_all = ["end", "reason"])]
+        list: bool,
+        /// End the service's window now.
+        #[arg(long = "end", conflicts_with = "reason")]
+        end: bool,
+    },
+    /// Internal: an event handler's pipeline, detached.
+    #[command(hide = true)]
+    Pipeline {
+        /// The run the handler began.
+        run: i64,
+        /// The service lock, inherited.
+        #[arg(long = "lock-fd", value_name = "FD")]
+        lock_fd: i32,
+    },
     /// Run a service's recovery pipeline now.
     Run {
         /// The service.

@@ -8,11 +8,16 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod detach;
 pub mod engine;
 pub mod lock;
 pub mod pipeline;
 pub mod process;
+pub mod report;
 pub mod self_check;
+pub mod stop;
 pub mod store;
+pub mod telemetry;
+pub mod tell;
 
 pub use app::main_impl;

@@ -5,13 +5,28 @@
 use triage_core::duration::format_duration;
 use triage_core::{CheckResult, Perfdata, State, Subcheck, Thresholds, Uom};
 
-use crate::store::{ServiceState, ServiceStatus};
+use crate::store::{Maintenance, PassRecord, ServiceState, ServiceStatus};
 
-/// Judges the services' stored states at `now`; `max_pass_age` is how old the newest check
-/// may be.
-pub fn self_check(states: &[(&str, ServiceState)], now: f64, max_pass_age: f64) -> CheckResult {
+/// Judges the services' stored states at `now`; `max_pass_age` is how old the last pass
+/// may be. A service in a maintenance window is OK whatever its state: people are on it.
+pub fn self_check(
+    states: &[(&str, ServiceState)],
+    windows: &[Maintenance],
+    record: &PassRecord,
+    now: f64,
+    max_pass_age: f64,
+) -> CheckResult {
     let mut subchecks = Vec::new();
     for (name, state) in states {
+        if let Some(window) = windows.iter().find(|w| w.service == *name) {
+            let text = format!(
+                "in maintenance until {} ({})",
+                crate::report::time(window.until),
+                window.reason
+            );
+            subchecks.push(Subcheck::new(*name, State::Ok, format!("{name}: {text}")));
+            continue;
+        }
         let (verdict, text) = match state.status {
             ServiceStatus::Exhausted => (
                 State::Critical,
@@ -25,17 +40,21 @@ pub fn self_check(states: &[(&str, ServiceState)], now: f64, max_pass_age: f64) 
                 (State::Ok, "being remediated".to_owned())
             }
             ServiceStatus::Disabled => (State::Ok, "off".to_owned()),
+            ServiceStatus::Maintenance => (State::Ok, "maintenance ended".to_owned()),
             ServiceStatus::Unknown => (State::Ok, "not checked yet".to_owned()),
             ServiceStatus::Healthy => (State::Ok, "healthy".to_owned()),
         };
         subchecks.push(Subcheck::new(*name, verdict, format!("{name}: {text}")));
     }
-    let last_pass = states
-        .iter()
-        .filter_map(|(_, s)| s.last_check)
-        .fold(None, |newest: Option<f64>, at| {
-            Some(newest.map_or(at, |n| n.max(at)))
-        });
+    // The pass record; a database from before it existed has only the checks' times.
+    let last_pass = record.last_finished.or_else(|| {
+        states
+            .iter()
+            .filter_map(|(_, s)| s.last_check)
+            .fold(None, |newest: Option<f64>, at| {
+                Some(newest.map_or(at, |n| n.max(at)))
+            })
+    });
     let mut problems: Vec<String> = subchecks
         .iter()
         .filter(|s| s.state != State::Ok)
@@ -118,7 +137,13 @@ mod tests {
             ("db", state(ServiceStatus::Grace, 990.0)),
         ];
         assert_eq!(
-            render(&self_check(&states, 1000.0, 300.0)),
+            render(&self_check(
+                &states,
+                &[],
+                &PassRecord::default(),
+                1000.0,
+                300.0
+            )),
             "REMEDIATE OK: 2 services, none failing, last pass 10s ago\n\
              \\_[OK] api: healthy\n\\_[OK] db: being remediated\n\
              | services=2;;;0; failing=0;;;0; exhausted=0;;;0; last_pass_age=10s;;300;0;\n"
@@ -131,14 +156,14 @@ mod tests {
             ("api", state(ServiceStatus::Exhausted, 990.0)),
             ("db", state(ServiceStatus::Failing, 990.0)),
         ];
-        let result = self_check(&states, 1000.0, 300.0);
+        let result = self_check(&states, &[], &PassRecord::default(), 1000.0, 300.0);
         assert_eq!(result.state, State::Critical);
         assert_eq!(
             result.summary,
             "api: EXHAUSTED: out of restart budget, db: failing (1 in a row)"
         );
         let stale = [("api", state(ServiceStatus::Healthy, 100.0))];
-        let result = self_check(&stale, 1000.0, 300.0);
+        let result = self_check(&stale, &[], &PassRecord::default(), 1000.0, 300.0);
         assert_eq!(
             (result.state, result.summary.as_str()),
             (
@@ -148,8 +173,37 @@ mod tests {
         );
         let never = [("api", ServiceState::default())];
         assert_eq!(
-            self_check(&never, 1000.0, 300.0).summary,
+            self_check(&never, &[], &PassRecord::default(), 1000.0, 300.0).summary,
             "no pass has run yet"
+        );
+    }
+
+    #[test]
+    fn maintenance_is_ok_and_the_pass_record_gives_the_last_pass() {
+        let states = [("api", state(ServiceStatus::Exhausted, 100.0))];
+        let windows = [Maintenance {
+            service: "api".into(),
+            started: 900.0,
+            until: 4600.0,
+            ended: None,
+            reason: "disk swap".into(),
+            by: "alice".into(),
+        }];
+        let record = PassRecord {
+            passes: 3,
+            last_started: Some(980.0),
+            last_finished: Some(985.0),
+            last_ok: Some(true),
+        };
+        let result = self_check(&states, &windows, &record, 1000.0, 300.0);
+        assert_eq!(result.state, State::Ok);
+        assert_eq!(
+            result.summary,
+            "1 services, none failing, last pass 15s ago"
+        );
+        assert_eq!(
+            result.subchecks[0].output,
+            "api: in maintenance until 1970-01-01 01:16:40 UTC (disk swap)"
         );
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::values::{DurationValue, Problems};
-use super::{Config, LogLevel, Service, ownership};
+use super::{Config, LogLevel, Operation, Service, ownership};
 
 /// What the default paths depend on.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,11 @@ pub(super) struct Globals {
 }
 
 impl Globals {
-    pub(super) fn into_config(self, services: Vec<Service>) -> Config {
+    pub(super) fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    pub(super) fn into_config(self, services: Vec<Service>, operation: Operation) -> Config {
         Config {
             db_path: self.db_path,
             lock_path: self.lock_path,
@@ -71,6 +75,7 @@ impl Globals {
             consecutive_failures: self.consecutive_failures,
             retention: self.retention,
             services,
+            operation,
         }
     }
 }

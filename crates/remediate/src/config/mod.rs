@@ -50,6 +50,7 @@
 
 mod globals;
 mod native;
+mod operation;
 mod ownership;
 mod validate;
 mod values;
@@ -66,7 +67,7 @@ use std::time::Duration;
 use triage_core::State;
 
 use globals::Environment;
-pub use ownership::check_ownership;
+pub use ownership::{check_ownership, effective_uid};
 
 /// Everything remediate needs to know, whatever file it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +86,124 @@ pub struct Config {
     pub retention: Duration,
     /// The services, in file order.
     pub services: Vec<Service>,
+    /// The watch loop and who is told what.
+    pub operation: Operation,
+}
+
+/// How remediate runs and reports when it is a service rather than a cron job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// `watch`: from the start of one pass to the start of the next.
+    pub interval: Duration,
+    /// Services checked (and pipelines run) at once.
+    pub concurrency: usize,
+    /// How long one check may take.
+    pub check_timeout: Duration,
+    /// remediate's own heartbeat, written after every pass (check_heartbeat's format).
+    pub heartbeat_file: PathBuf,
+    /// A Prometheus textfile rewritten after every pass.
+    pub prometheus_textfile: Option<PathBuf>,
+    /// Webhooks and the dead man's switch.
+    pub notify: Notify,
+}
+
+/// Who is told what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notify {
+    /// How long one delivery may take.
+    pub timeout: Duration,
+    /// A Healthchecks-style ping URL: `/start` and `/0` or `/fail` around every pass.
+    pub ping_url: Option<String>,
+    /// JSON POST targets.
+    pub webhooks: Vec<Webhook>,
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify {
+            timeout: Duration::from_secs(5),
+            ping_url: None,
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+/// A URL that receives events as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// Where to POST (it often carries a secret: never printed whole).
+    pub url: String,
+    /// Which events it wants.
+    pub events: Vec<NotificationKind>,
+    /// Extra request headers (`Authorization`...).
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a webhook is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// A service is confirmed down (its failures reached the threshold, or an event
+    /// handler acted on it); once per problem.
+    Down,
+    /// A recovery pipeline started.
+    RemediationStarted,
+    /// A service that was down is healthy again.
+    Recovered,
+    /// A recovery pipeline failed, was aborted or interrupted.
+    RemediationFailed,
+    /// The restart budget is spent: no more action until the cooldown ends.
+    Exhausted,
+}
+
+impl NotificationKind {
+    /// Every kind, in the order of a problem's life.
+    pub const ALL: [NotificationKind; 5] = [
+        NotificationKind::Down,
+        NotificationKind::RemediationStarted,
+        NotificationKind::RemediationFailed,
+        NotificationKind::Exhausted,
+        NotificationKind::Recovered,
+    ];
+
+    /// The name in the JSON body and in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Down => "DOWN",
+            NotificationKind::RemediationStarted => "REMEDIATION_STARTED",
+            NotificationKind::Recovered => "RECOVERED",
+            NotificationKind::RemediationFailed => "REMEDIATION_FAILED",
+            NotificationKind::Exhausted => "EXHAUSTED",
+        }
+    }
+
+    /// The kind named `word`, in any case.
+    pub fn parse(word: &str) -> Option<NotificationKind> {
+        NotificationKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(word))
+    }
+}
+
+/// When `remediate event` acts (Nagios and Icinga call it on every soft problem, on the
+/// change to hard, and on recovery).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPolicy {
+    /// The problem states that act.
+    pub states: Vec<State>,
+    /// Also act on a SOFT problem at this attempt (restart before anyone is notified).
+    pub soft_attempt: Option<u32>,
+    /// No new pipeline within this time of the last one started, whoever started it.
+    pub cooldown: Duration,
+}
+
+impl Default for EventPolicy {
+    fn default() -> Self {
+        EventPolicy {
+            states: vec![State::Critical],
+            soft_attempt: None,
+            cooldown: Duration::from_secs(300),
+        }
+    }
 }
 
 /// One service: how to tell it is healthy and how to bring it back.
@@ -118,6 +237,8 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     /// Append ` --force` to every named command but `start` (Watchdog configs).
     pub force_flag: bool,
+    /// When `remediate event` acts on this service.
+    pub event: EventPolicy,
 }
 
 impl Service {

@@ -11,9 +11,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use triage_core::State;
 
 use super::globals::{self, Environment, GlobalKeys};
+use super::operation::{self, EventDoc, NotifyDoc, OperationKeys};
 use super::validate;
 use super::values::{self, DurationValue, Entries, Problems};
-use super::{Action, Budget, Check, Config, Format, OnFailure, Service, Step};
+use super::{Action, Budget, Check, Config, EventPolicy, Format, OnFailure, Service, Step};
 
 /// Built-in steps a command of the same name would be hidden by (`start` is a built-in
 /// that runs `commands.start`, so it is not here).
@@ -30,6 +31,13 @@ struct Document {
     log_level: Option<String>,
     consecutive_failures: Option<u32>,
     retention: Option<DurationValue>,
+    interval: Option<DurationValue>,
+    concurrency: Option<u32>,
+    check_timeout: Option<DurationValue>,
+    heartbeat_file: Option<String>,
+    prometheus_textfile: Option<String>,
+    notify: Option<NotifyDoc>,
+    event: Option<EventDoc>,
     #[serde(default)]
     services: Entries<ServiceDoc>,
 }
@@ -53,6 +61,7 @@ struct ServiceDoc {
     depends_on: Vec<String>,
     #[serde(default)]
     env: Entries<String>,
+    event: Option<EventDoc>,
 }
 
 #[derive(Deserialize)]
@@ -134,24 +143,54 @@ pub(super) fn parse(
         env,
         problems,
     );
+    let operation = operation::operation(
+        &OperationKeys {
+            interval: document.interval.as_ref(),
+            concurrency: document.concurrency,
+            check_timeout: document.check_timeout.as_ref(),
+            heartbeat_file: document.heartbeat_file.as_deref(),
+            prometheus_textfile: document.prometheus_textfile.as_deref(),
+            notify: document.notify.as_ref(),
+        },
+        globals.db_path(),
+        problems,
+    );
+    let event = operation::event_policy(
+        document.event.as_ref(),
+        &EventPolicy::default(),
+        "event",
+        problems,
+    );
+    let defaults = ServiceDefaults {
+        consecutive_failures: globals.consecutive_failures,
+        event,
+    };
     let services: Vec<Service> = document
         .services
         .unique("services", problems)
         .into_iter()
-        .map(|(name, doc)| service(name, doc, globals.consecutive_failures, problems))
+        .map(|(name, doc)| service(name, doc, &defaults, problems))
         .collect();
     validate::dependencies(&services, "services", problems);
-    Some(globals.into_config(services))
+    Some(globals.into_config(services, operation))
 }
 
-fn service(name: String, doc: ServiceDoc, default_failures: u32, p: &mut Problems) -> Service {
+/// What a service takes from the global settings when it does not say.
+struct ServiceDefaults {
+    consecutive_failures: u32,
+    event: EventPolicy,
+}
+
+fn service(name: String, doc: ServiceDoc, defaults: &ServiceDefaults, p: &mut Problems) -> Service {
     let at = format!("services.{}", values::key(&name));
     validate::service_name(&name, &at, p);
     let service = Service {
         check: check(doc.check.as_ref(), &format!("{at}.check"), p),
-        consecutive_failures: doc.consecutive_failures.map_or(default_failures, |n| {
-            p.at_least_one(format_args!("{at}.consecutive_failures"), n)
-        }),
+        consecutive_failures: doc
+            .consecutive_failures
+            .map_or(defaults.consecutive_failures, |n| {
+                p.at_least_one(format_args!("{at}.consecutive_failures"), n)
+            }),
         failure_states: failure_states(doc.failure_states.as_deref(), &at, p),
         commands: validate::commands(doc.commands, &at, BUILTINS, p),
         recovery: doc
@@ -178,6 +217,12 @@ fn service(name: String, doc: ServiceDoc, default_failures: u32, p: &mut Problem
         display_name: doc.display_name,
         enabled: doc.enabled.unwrap_or(true),
         force_flag: false,
+        event: operation::event_policy(
+            doc.event.as_ref(),
+            &defaults.event,
+            &format!("{at}.event"),
+            p,
+        ),
         name,
     };
     validate::steps(&service, &at, "recovery", p);
@@ -302,19 +347,15 @@ fn failure_states(words: Option<&[String]>, at: &str, p: &mut Problems) -> Vec<S
     let mut states = Vec::new();
     for (index, word) in words.iter().enumerate() {
         let at = format!("{at}.failure_states[{index}]");
-        let state = match word.to_ascii_lowercase().as_str() {
-            "critical" => State::Critical,
-            "warning" => State::Warning,
-            "unknown" => State::Unknown,
-            _ => {
-                p.add(
-                    at,
-                    format!(
-                        "'{word}' is not a failure state: expected critical, warning or unknown"
-                    ),
-                );
-                continue;
-            }
+        let Some(state) = values::problem_state(word) else {
+            p.add(
+                at,
+                format!(
+                    "'{word}' is not a failure state: expected {}",
+                    values::PROBLEM_STATES
+                ),
+            );
+            continue;
         };
         if states.contains(&state) {
             p.add(at, format!("{word} is listed twice"));

@@ -116,7 +116,7 @@ fn directories(path: &Path) -> BTreeSet<PathBuf> {
 /// Our effective uid: the second `Uid:` field of `/proc/self/status`, else the owner of
 /// `/proc/self` (also the euid, except for non-dumpable processes). None if /proc is
 /// not there.
-pub(super) fn effective_uid() -> Option<u32> {
+pub fn effective_uid() -> Option<u32> {
     fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

@@ -96,6 +96,7 @@ fn the_watchdog_example_config_json_loads_unchanged() {
             depends_on: vec![],
             env: BTreeMap::new(),
             force_flag: true,
+            event: EventPolicy::default(),
         }]
     );
 }
@@ -281,6 +282,7 @@ fn a_full_toml_config_sets_every_field() {
                 ("APP_ENV", "prod")
             ]),
             force_flag: false,
+            event: EventPolicy::default(),
         }
     );
 }
@@ -345,6 +347,7 @@ fn a_minimal_service_gets_every_default() {
             depends_on: vec![],
             env: BTreeMap::new(),
             force_flag: false,
+            event: EventPolicy::default(),
         }]
     );
     assert_eq!(config.services[0].label(), "web");
@@ -419,7 +422,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "webhook = \"https://example.com\"\n",
             "line 1, column 1",
             "unknown field `webhook`, expected one of `db_path`, `lock_path`, `log_dir`, \
-             `log_level`, `consecutive_failures`, `retention`, `services`",
+             `log_level`, `consecutive_failures`, `retention`, `interval`, `concurrency`, `check_timeout`, `heartbeat_file`, `prometheus_textfile`, `notify`, `event`, `services`",
         ),
         (
             Format::Toml,
@@ -427,7 +430,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "line 3, column 1",
             "unknown field `restart`, expected one of `display_name`, `enabled`, `check`, \
              `consecutive_failures`, `failure_states`, `commands`, `recovery`, \
-             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`",
+             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`",
         ),
         (
             Format::Toml,
@@ -448,7 +451,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "line 1, column 56",
             "unknown field `enable`, expected one of `display_name`, `enabled`, `check`, \
              `consecutive_failures`, `failure_states`, `commands`, `recovery`, \
-             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`",
+             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`",
         ),
         (
             Format::Toml,
@@ -661,6 +664,61 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
              `recovery_actions`, `heartbeat_file`, `start_command`, `kill_command`, \
              `cleanup_commands`",
         ),
+        (
+            Format::Toml,
+            "concurrency = 0",
+            "concurrency",
+            "must be between 1 and 64, not 0",
+        ),
+        (
+            Format::Toml,
+            "interval = \"0s\"",
+            "interval",
+            "must be more than 0s",
+        ),
+        (
+            Format::Toml,
+            "prometheus_textfile = \"/var/lib/node/remediate.txt\"",
+            "prometheus_textfile",
+            "must end in .prom (node_exporter's textfile collector reads only those)",
+        ),
+        (
+            Format::Toml,
+            "heartbeat_file = \"remediate.json\"",
+            "heartbeat_file",
+            "must be an absolute path, not remediate.json",
+        ),
+        (
+            Format::Toml,
+            "[notify]\nping_url = \"hc-ping.com/abc\"",
+            "notify.ping_url",
+            "'hc-ping.com/abc' is not an http:// or https:// URL",
+        ),
+        (
+            Format::Toml,
+            "[[notify.webhooks]]\nurl = \"https://chat.example/h\"\nevents = [\"DOWN\", \"UP\"]",
+            "notify.webhooks[0].events[1]",
+            "'UP' is not an event: expected DOWN, REMEDIATION_STARTED, REMEDIATION_FAILED, \
+             EXHAUSTED, RECOVERED",
+        ),
+        (
+            Format::Toml,
+            "[[notify.webhooks]]\nurl = \"https://chat.example/h\"\nheaders = { \"X Token\" = \"a\" }",
+            "notify.webhooks[0].headers.\"X Token\"",
+            "is not a usable HTTP header (a name without spaces or ':', a value on one line)",
+        ),
+        (
+            Format::Toml,
+            "[event]\nstates = [\"down\"]",
+            "event.states[0]",
+            "'down' is not a problem state: expected critical, warning or unknown",
+        ),
+        (
+            Format::Toml,
+            "[services.web]\ncheck = { http = [\"http://127.0.0.1/\"] }\nevent = { soft_attempt = 0 }",
+            "services.web.event.soft_attempt",
+            "must be at least 1",
+        ),
     ];
     let mut failures = Vec::new();
     for (format, text, location, message) in cases {
@@ -765,4 +823,89 @@ fn the_example_in_the_module_docs_is_a_valid_config() {
     let config = config(&example, Format::Toml);
     assert_eq!(config.services.len(), 2);
     assert_eq!(config.services[1].recovery.len(), 3);
+}
+
+#[test]
+fn operation_settings_and_event_policies_are_read_with_their_defaults() {
+    let config = config(
+        r#"
+        interval = "20s"
+        concurrency = 8
+        check_timeout = "10s"
+        prometheus_textfile = "/var/lib/prometheus/node-exporter/remediate.prom"
+        [event]
+        soft_attempt = 3
+        [notify]
+        timeout = "2s"
+        ping_url = "https://hc-ping.com/5f8a"
+        [[notify.webhooks]]
+        url = "https://chat.example/hooks/T0/B0/x"
+        events = ["down", "EXHAUSTED"]
+        headers = { Authorization = "Bearer t" }
+        [[notify.webhooks]]
+        url = "http://127.0.0.1:9000/all"
+        [services.api]
+        check = { http = ["http://127.0.0.1/"] }
+        [services.db]
+        check = { procs = ["-C", "postgres"] }
+        event = { states = ["critical", "unknown"], cooldown = "0s" }
+        "#,
+        Format::Toml,
+    );
+    let operation = &config.operation;
+    assert_eq!(
+        (
+            operation.interval,
+            operation.concurrency,
+            operation.check_timeout
+        ),
+        (secs(20), 8, secs(10))
+    );
+    assert_eq!(
+        operation.heartbeat_file,
+        config.db_path.with_extension("heartbeat")
+    );
+    assert_eq!(operation.notify.timeout, secs(2));
+    assert_eq!(
+        operation.notify.webhooks[0].events,
+        [NotificationKind::Down, NotificationKind::Exhausted]
+    );
+    assert_eq!(
+        operation.notify.webhooks[0].headers,
+        [("Authorization".to_owned(), "Bearer t".to_owned())]
+    );
+    assert_eq!(
+        operation.notify.webhooks[1].events,
+        NotificationKind::ALL.to_vec()
+    );
+    let api = &config.services[0];
+    assert_eq!(
+        api.event,
+        EventPolicy {
+            states: vec![State::Critical],
+            soft_attempt: Some(3),
+            cooldown: secs(300),
+        }
+    );
+    let db = &config.services[1];
+    assert_eq!(
+        db.event,
+        EventPolicy {
+            states: vec![State::Critical, State::Unknown],
+            soft_attempt: Some(3),
+            cooldown: secs(0),
+        }
+    );
+    // Without the keys: 15 s, 4 at once, 30 s checks, nobody told.
+    let plain = super::parse("", Format::Toml, "t.toml").expect("empty config");
+    assert_eq!(
+        (
+            plain.operation.interval,
+            plain.operation.concurrency,
+            plain.operation.check_timeout,
+            plain.operation.prometheus_textfile.clone(),
+            plain.operation.notify.clone()
+        ),
+        (secs(15), 4, secs(30), None, Notify::default())
+    );
 }

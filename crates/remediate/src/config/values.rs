@@ -83,6 +83,20 @@ impl Problems {
     }
 }
 
+/// The states that can count as a problem, as the files write them.
+pub(super) const PROBLEM_STATES: &str = "critical, warning or unknown";
+
+/// `critical`, `warning` or `unknown` in any case.
+pub(super) fn problem_state(word: &str) -> Option<triage_core::State> {
+    use triage_core::State;
+    match word.to_ascii_lowercase().as_str() {
+        "critical" => Some(State::Critical),
+        "warning" => Some(State::Warning),
+        "unknown" => Some(State::Unknown),
+        _ => None,
+    }
+}
+
 /// `name` as a part of a location: bare when TOML would take it bare, else quoted
 /// (`services."../etc"`).
 pub(super) fn key(name: &str) -> String {

@@ -34,6 +34,7 @@ use triage_core::State;
 
 use super::globals::{self, Environment, GlobalKeys};
 use super::native::STEP_TIMEOUT;
+use super::operation::{self, OperationKeys};
 use super::validate;
 use super::values::{self, DurationValue, Entries, Problems};
 use super::{Action, Budget, Check, Config, Format, OnFailure, Service, Step};
@@ -100,7 +101,9 @@ pub(super) fn parse(
         .into_iter()
         .map(|(name, doc)| process(name, doc, globals.consecutive_failures, problems))
         .collect();
-    Some(globals.into_config(services))
+    // A Watchdog file has no such settings: the defaults, placed next to its db_path.
+    let operation = operation::operation(&OperationKeys::default(), globals.db_path(), problems);
+    Some(globals.into_config(services, operation))
 }
 
 fn process(name: String, doc: ProcessDoc, failures: u32, p: &mut Problems) -> Service {
@@ -184,6 +187,7 @@ fn process(name: String, doc: ProcessDoc, failures: u32, p: &mut Problems) -> Se
         depends_on: Vec::new(),
         env: Default::default(),
         force_flag: true,
+        event: super::EventPolicy::default(),
         name,
     };
     validate::steps(&service, &at, "recovery_actions", p);

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use rusqlite::types::Type;
 use rusqlite::{Connection, TransactionBehavior, params};
 
+use super::audit::window_from_row;
 use super::error::Failure;
-use super::model::{HistoryEntry, StepOutcome, StepRecord, state_from_code};
+use super::model::{Decision, HistoryEntry, Source, StepOutcome, StepRecord, state_from_code};
 use super::services::invalid;
 
 /// Runs shown for `since`: started or ended since then, or still running.
@@ -18,6 +19,7 @@ pub(super) fn history(
     conn: &Connection,
     service: Option<&str>,
     since: f64,
+    now: f64,
 ) -> Result<Vec<HistoryEntry>, Failure> {
     // One read transaction: the tables are read from the same snapshot.
     let tx = conn.unchecked_transaction()?;
@@ -48,7 +50,7 @@ pub(super) fn history(
 
     let mut steps = steps_of_runs(&tx, service, since)?;
     let mut runs = tx.prepare(&format!(
-        "SELECT id, service, started, finished, outcome, reason, dry_run FROM runs \
+        "SELECT id, service, started, finished, outcome, reason, dry_run, source FROM runs \
          WHERE {RUN_FILTER}"
     ))?;
     let rows = runs.query_map(params![since, service], |row| {
@@ -62,6 +64,7 @@ pub(super) fn history(
             outcome: row.get(4)?,
             reason: row.get(5)?,
             dry_run: row.get(6)?,
+            source: row.get(7)?,
             steps: Vec::new(),
         };
         Ok((started, 2, id, entry))
@@ -89,6 +92,73 @@ pub(super) fn history(
     })?;
     for row in rows {
         listed.push(row?);
+    }
+
+    let mut decisions = tx.prepare(
+        "SELECT id, service, at, source, state, state_type, attempt, decision, run \
+         FROM decisions WHERE at >= ?1 AND (?2 IS NULL OR service = ?2)",
+    )?;
+    let rows = decisions.query_map(params![since, service], |row| {
+        let source: String = row.get(3)?;
+        let state = row
+            .get::<_, Option<i64>>(4)?
+            .map(|code| {
+                state_from_code(code).ok_or_else(|| invalid(4, Type::Integer, "not a state code"))
+            })
+            .transpose()?;
+        let decision = Decision {
+            service: row.get(1)?,
+            at: row.get(2)?,
+            source: Source::parse(&source)
+                .ok_or_else(|| invalid(3, Type::Text, "not a decision source"))?,
+            state,
+            state_type: row.get(5)?,
+            attempt: row.get(6)?,
+            decision: row.get(7)?,
+            run: row.get(8)?,
+        };
+        Ok((
+            decision.at,
+            3,
+            row.get(0)?,
+            HistoryEntry::Decision { decision },
+        ))
+    })?;
+    for row in rows {
+        listed.push(row?);
+    }
+
+    // A window is listed when it began, and again when it ended (by hand or by itself).
+    let mut windows = tx.prepare(
+        "SELECT service, started, until, ended, reason, by, id FROM maintenance \
+         WHERE coalesce(ended, until) >= ?1 AND (?2 IS NULL OR service = ?2)",
+    )?;
+    let rows = windows.query_map(params![since, service], |row| {
+        Ok((window_from_row(row)?, row.get::<_, i64>(6)?))
+    })?;
+    for row in rows {
+        let (window, id) = row?;
+        let end = window.ended.unwrap_or(window.until);
+        if end <= now {
+            listed.push((
+                end,
+                1,
+                id,
+                HistoryEntry::MaintenanceEnded {
+                    service: window.service.clone(),
+                    at: end,
+                    expired: window.ended.is_none(),
+                },
+            ));
+        }
+        if window.started >= since {
+            listed.push((
+                window.started,
+                1,
+                id,
+                HistoryEntry::MaintenanceStarted { window },
+            ));
+        }
     }
 
     listed.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
@@ -128,7 +198,8 @@ fn steps_of_runs(
     Ok(by_run)
 }
 
-/// Deletes check results, ended runs (with their steps) and on/off events older than
+/// Deletes check results, ended runs (with their steps), on/off events, decisions and
+/// ended maintenance windows older than
 /// `older_than`, in one transaction; returns how many rows went. Running runs stay
 /// whatever their age.
 pub(super) fn prune(conn: &mut Connection, older_than: f64) -> Result<usize, Failure> {
@@ -145,6 +216,11 @@ pub(super) fn prune(conn: &mut Connection, older_than: f64) -> Result<usize, Fai
         [older_than],
     )?;
     deleted += tx.execute("DELETE FROM toggles WHERE at < ?1", [older_than])?;
+    deleted += tx.execute("DELETE FROM decisions WHERE at < ?1", [older_than])?;
+    deleted += tx.execute(
+        "DELETE FROM maintenance WHERE coalesce(ended, until) < ?1",
+        [older_than],
+    )?;
     tx.commit()?;
     Ok(deleted)
 }

@@ -6,6 +6,7 @@
 //! process is gone, so a `kill -9` at any point leaves the run visible, never lost and
 //! never resumed or repeated.
 
+mod audit;
 mod error;
 mod history;
 mod model;
@@ -24,10 +25,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use triage_core::{State, describe_io};
 
+pub use audit::PassRecord;
 pub use error::StoreError;
 pub use model::{
-    HistoryEntry, RunOutcome, RunSummary, ServiceState, ServiceStatus, ServiceStatusParseError,
-    StepOutcome, StepRecord,
+    Decision, HistoryEntry, Maintenance, RunOutcome, RunSummary, ServiceState, ServiceStatus,
+    ServiceStatusParseError, Source, StepOutcome, StepRecord,
 };
 
 use error::Failure;
@@ -115,17 +117,67 @@ impl Store {
         &mut self,
         service: &str,
         reason: &str,
+        source: Source,
         dry_run: bool,
         now: f64,
     ) -> Result<i64, StoreError> {
-        runs::begin(&self.conn, &self.owner, service, reason, dry_run, now)
+        runs::begin(
+            &mut self.conn,
+            &self.owner,
+            service,
+            reason,
+            source,
+            dry_run,
+            now,
+        )
+        .map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Appends a decision to the audit log.
+    pub fn record_decision(&mut self, decision: &Decision) -> Result<(), StoreError> {
+        audit::record_decision(&self.conn, decision).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Starts a maintenance window, replacing the service's open one.
+    pub fn start_maintenance(&mut self, window: &Maintenance) -> Result<(), StoreError> {
+        audit::start_maintenance(&mut self.conn, window).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Ends the service's open window now; false when it had none.
+    pub fn end_maintenance(&mut self, service: &str, now: f64) -> Result<bool, StoreError> {
+        audit::end_maintenance(&self.conn, service, now).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// The maintenance windows open at `now`.
+    pub fn active_maintenance(&self, now: f64) -> Result<Vec<Maintenance>, StoreError> {
+        audit::active_maintenance(&self.conn, now).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Counts a finished pass and returns the updated bookkeeping.
+    pub fn record_pass(
+        &mut self,
+        started: f64,
+        finished: f64,
+        ok: bool,
+    ) -> Result<PassRecord, StoreError> {
+        audit::record_pass(&mut self.conn, started, finished, ok)
             .map_err(|failure| failure.at(&self.path))
+    }
+
+    /// The passes' bookkeeping.
+    pub fn pass_record(&self) -> Result<PassRecord, StoreError> {
+        audit::pass_record(&self.conn).map_err(|failure| failure.at(&self.path))
     }
 
     /// Makes this process the owner of a running run (a detached child continuing what an
     /// event handler began), so the run is not taken as abandoned when the handler exits.
     pub fn adopt_run(&mut self, run: i64) -> Result<(), StoreError> {
         runs::adopt(&self.conn, &self.owner, run).map_err(|failure| failure.at(&self.path))
+    }
+
+    /// The service a run is for, and who started it.
+    pub fn run_origin(&self, run: i64) -> Result<(String, Source), StoreError> {
+        runs::origin(&self.conn, run).map_err(|failure| failure.at(&self.path))
     }
 
     /// Records a step that has ended, committed at once; refused for a run that ended.
@@ -141,17 +193,18 @@ impl Store {
         outcome: RunOutcome,
         now: f64,
     ) -> Result<(), StoreError> {
-        runs::finish(&self.conn, run, outcome, now).map_err(|failure| failure.at(&self.path))
+        runs::finish(&mut self.conn, run, outcome, now).map_err(|failure| failure.at(&self.path))
     }
 
-    /// Check state changes, runs with their steps and on/off events since `since`
-    /// (of one service or all), newest first.
+    /// Check state changes, runs with their steps, decisions, maintenance windows and
+    /// on/off events since `since` (of one service or all), newest first, as of `now`.
     pub fn history(
         &self,
         service: Option<&str>,
         since: f64,
+        now: f64,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
-        history::history(&self.conn, service, since).map_err(|failure| failure.at(&self.path))
+        history::history(&self.conn, service, since, now).map_err(|failure| failure.at(&self.path))
     }
 
     /// Deletes check results, ended runs with their steps, and on/off events older than
@@ -211,6 +264,11 @@ impl Pass<'_> {
     /// Replaces a service's state.
     pub fn save_service(&mut self, name: &str, state: &ServiceState) -> Result<(), StoreError> {
         services::save(&self.tx, name, state).map_err(|failure| failure.at(self.path))
+    }
+
+    /// Appends a decision to the audit log, with the pass.
+    pub fn record_decision(&mut self, decision: &Decision) -> Result<(), StoreError> {
+        audit::record_decision(&self.tx, decision).map_err(|failure| failure.at(self.path))
     }
 
     /// Commits everything the pass wrote.

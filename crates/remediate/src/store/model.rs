@@ -26,11 +26,13 @@ pub enum ServiceStatus {
     Exhausted,
     /// Switched off: not checked.
     Disabled,
+    /// In a maintenance window: checked, never acted on.
+    Maintenance,
 }
 
 impl ServiceStatus {
     /// Every status, in declaration order.
-    pub const ALL: [ServiceStatus; 7] = [
+    pub const ALL: [ServiceStatus; 8] = [
         ServiceStatus::Unknown,
         ServiceStatus::Healthy,
         ServiceStatus::Failing,
@@ -38,6 +40,7 @@ impl ServiceStatus {
         ServiceStatus::Grace,
         ServiceStatus::Exhausted,
         ServiceStatus::Disabled,
+        ServiceStatus::Maintenance,
     ];
 
     /// The lower-case name stored in the database and shown by `status`.
@@ -50,6 +53,7 @@ impl ServiceStatus {
             ServiceStatus::Grace => "grace",
             ServiceStatus::Exhausted => "exhausted",
             ServiceStatus::Disabled => "disabled",
+            ServiceStatus::Maintenance => "maintenance",
         }
     }
 }
@@ -104,6 +108,14 @@ pub struct ServiceState {
     pub pid: Option<i32>,
     /// That PID's start time in clock ticks since boot.
     pub pid_start_ticks: Option<u64>,
+    /// Since when the service is confirmed down (DOWN was sent); None while healthy.
+    pub problem_since: Option<f64>,
+    /// The run an event handler started for the current problem (once per problem).
+    pub problem_run: Option<i64>,
+    /// Pipelines ever started (not dry runs); only grows, whatever is pruned.
+    pub runs_total: u64,
+    /// Pipelines that failed, were aborted or interrupted; only grows.
+    pub failed_runs_total: u64,
 }
 
 impl Default for ServiceState {
@@ -121,8 +133,100 @@ impl Default for ServiceState {
             recent_runs: Vec::new(),
             pid: None,
             pid_start_ticks: None,
+            problem_since: None,
+            problem_run: None,
+            runs_total: 0,
+            failed_runs_total: 0,
         }
     }
+}
+
+/// Who or what made a decision: the audit log's `source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `remediate check`, from cron or a timer.
+    Cron,
+    /// `remediate watch`.
+    Watch,
+    /// `remediate event` in Nagios's positional form.
+    Nagios,
+    /// `remediate event` in Icinga 2's `-s -t -a` form.
+    Icinga,
+    /// A person: `run`, `on`, `off`, `maint`...
+    Cli,
+}
+
+impl Source {
+    /// Every source.
+    pub const ALL: [Source; 5] = [
+        Source::Cron,
+        Source::Watch,
+        Source::Nagios,
+        Source::Icinga,
+        Source::Cli,
+    ];
+
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cron => "cron",
+            Source::Watch => "watch",
+            Source::Nagios => "nagios",
+            Source::Icinga => "icinga",
+            Source::Cli => "cli",
+        }
+    }
+
+    /// The source named `word`.
+    pub fn parse(word: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One decision for the audit log: what was seen, from where, and what was done.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    /// The service.
+    pub service: String,
+    /// When.
+    pub at: f64,
+    /// Who asked.
+    pub source: Source,
+    /// The state it was about, if any.
+    #[serde(serialize_with = "option_state_label")]
+    pub state: Option<State>,
+    /// SOFT or HARD, for events.
+    pub state_type: Option<String>,
+    /// The monitoring core's attempt number, for events.
+    pub attempt: Option<u32>,
+    /// What was decided, in words.
+    pub decision: String,
+    /// The run it started or refers to.
+    pub run: Option<i64>,
+}
+
+/// A maintenance window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Maintenance {
+    /// The service.
+    pub service: String,
+    /// When it began.
+    pub started: f64,
+    /// When it ends by itself.
+    pub until: f64,
+    /// When it was ended by hand, if it was.
+    pub ended: Option<f64>,
+    /// Why.
+    pub reason: String,
+    /// Who set it.
+    pub by: String,
 }
 
 /// How one step of a pipeline ended.
@@ -257,8 +361,31 @@ pub enum HistoryEntry {
         reason: String,
         /// Steps only listed, not executed.
         dry_run: bool,
+        /// Who started it.
+        source: String,
         /// Steps in order.
         steps: Vec<StepRecord>,
+    },
+    /// A decision (an event handler's, or a pass's that acted or refused to).
+    Decision {
+        /// The decision.
+        #[serde(flatten)]
+        decision: Decision,
+    },
+    /// A maintenance window began.
+    MaintenanceStarted {
+        /// The window.
+        #[serde(flatten)]
+        window: Maintenance,
+    },
+    /// A maintenance window ended, by hand or by itself.
+    MaintenanceEnded {
+        /// The service.
+        service: String,
+        /// When.
+        at: f64,
+        /// It reached its end time rather than being ended by hand.
+        expired: bool,
     },
     /// A service switched on or off.
     Toggle {
@@ -275,8 +402,12 @@ impl HistoryEntry {
     /// The time it is listed at: a check's or toggle's time, a run's start.
     pub fn at(&self) -> f64 {
         match self {
-            HistoryEntry::Check { at, .. } | HistoryEntry::Toggle { at, .. } => *at,
+            HistoryEntry::Check { at, .. }
+            | HistoryEntry::Toggle { at, .. }
+            | HistoryEntry::MaintenanceEnded { at, .. } => *at,
             HistoryEntry::Run { started, .. } => *started,
+            HistoryEntry::Decision { decision } => decision.at,
+            HistoryEntry::MaintenanceStarted { window } => window.started,
         }
     }
 
@@ -285,7 +416,10 @@ impl HistoryEntry {
         match self {
             HistoryEntry::Check { service, .. }
             | HistoryEntry::Run { service, .. }
-            | HistoryEntry::Toggle { service, .. } => service,
+            | HistoryEntry::Toggle { service, .. }
+            | HistoryEntry::MaintenanceEnded { service, .. } => service,
+            HistoryEntry::Decision { decision } => &decision.service,
+            HistoryEntry::MaintenanceStarted { window } => &window.service,
         }
     }
 }

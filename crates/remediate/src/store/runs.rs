@@ -3,25 +3,28 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::error::Failure;
-use super::model::{RunOutcome, RunSummary, StepRecord};
+use super::model::{RunOutcome, RunSummary, Source, StepRecord};
 use super::owner::Owner;
+use super::services::count_run;
 
 /// The most of a step's output that is kept: its end, where the error usually is.
 const OUTPUT_TAIL_LIMIT: usize = 4096;
 
 /// Inserts a `running` run owned by `owner`; autocommit, so it is on disk before any step.
 pub(super) fn begin(
-    conn: &Connection,
+    conn: &mut Connection,
     owner: &Owner,
     service: &str,
     reason: &str,
+    source: Source,
     dry_run: bool,
     now: f64,
 ) -> Result<i64, Failure> {
-    let id = conn.query_row(
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = tx.query_row(
         "INSERT INTO runs (service, reason, dry_run, started, outcome, owner_pid, \
-         owner_start_ticks, owner_boot_id) VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7) \
-         RETURNING id",
+         owner_start_ticks, owner_boot_id, source) \
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8) RETURNING id",
         params![
             service,
             reason,
@@ -32,9 +35,14 @@ pub(super) fn begin(
                 .start_ticks
                 .and_then(|ticks| i64::try_from(ticks).ok()),
             owner.boot_id,
+            source.as_str(),
         ],
         |row| row.get(0),
     )?;
+    if !dry_run {
+        count_run(&tx, service, false)?;
+    }
+    tx.commit()?;
     Ok(id)
 }
 
@@ -88,18 +96,30 @@ pub(super) fn record_step(
 
 /// Ends a running run; a run that has already ended is refused, so no run ends twice.
 pub(super) fn finish(
-    conn: &Connection,
+    conn: &mut Connection,
     run: i64,
     outcome: RunOutcome,
     now: f64,
 ) -> Result<(), Failure> {
-    let changed = conn.execute(
-        "UPDATE runs SET outcome = ?2, finished = ?3 WHERE id = ?1 AND outcome = 'running'",
-        params![run, outcome.as_str(), now],
-    )?;
-    if changed == 0 {
-        require_running(conn, run)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let service: Option<String> = tx
+        .query_row(
+            "UPDATE runs SET outcome = ?2, finished = ?3 WHERE id = ?1 AND outcome = 'running' \
+             RETURNING service",
+            params![run, outcome.as_str(), now],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(service) = service else {
+        return require_running(&tx, run);
+    };
+    if matches!(
+        outcome,
+        RunOutcome::Failed | RunOutcome::Aborted | RunOutcome::Interrupted
+    ) {
+        count_run(&tx, &service, true)?;
     }
+    tx.commit()?;
     Ok(())
 }
 
@@ -152,11 +172,25 @@ pub(super) fn interrupt_orphans(
             [run.id],
         )?;
         if changed == 1 {
+            count_run(&tx, &run.service, true)?;
             interrupted.push(run);
         }
     }
     tx.commit()?;
     Ok(interrupted)
+}
+
+/// The service and source of `run`.
+pub(super) fn origin(conn: &Connection, run: i64) -> Result<(String, Source), Failure> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT service, source FROM runs WHERE id = ?1",
+            [run],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let (service, source) = row.ok_or(Failure::NoSuchRun(run))?;
+    Ok((service, Source::parse(&source).unwrap_or(Source::Cli)))
 }
 
 /// Ok when `run` exists and is running; otherwise the error saying which it is not.

@@ -9,7 +9,7 @@ use super::error::Failure;
 pub(super) const APPLICATION_ID: i32 = 0x5472_526d;
 
 /// Migrations in order; a database at `user_version` N has had the first N applied.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The version this build creates and understands.
 pub(super) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -81,6 +81,52 @@ CREATE TABLE toggles (
     enabled INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX toggles_by_time ON toggles (at);
+";
+
+/// The first layout, for the migration test.
+#[cfg(test)]
+pub(super) const V1_FOR_TESTS: &str = V1;
+
+// remediate in operation: where a run came from, every decision with its source (cron,
+// watch, nagios, icinga, cli), maintenance windows, pass bookkeeping, and per-service
+// counters that only ever grow (Prometheus counters must not drop when old runs are
+// pruned).
+const V2: &str = "
+ALTER TABLE services ADD COLUMN problem_since REAL;
+ALTER TABLE services ADD COLUMN problem_run INTEGER;
+ALTER TABLE services ADD COLUMN runs_total INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE services ADD COLUMN failed_runs_total INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE runs ADD COLUMN source TEXT NOT NULL DEFAULT 'cron';
+
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    service TEXT NOT NULL,
+    at REAL NOT NULL,
+    source TEXT NOT NULL,
+    state INTEGER CHECK (state BETWEEN 0 AND 3),
+    state_type TEXT,
+    attempt INTEGER,
+    decision TEXT NOT NULL,
+    run INTEGER
+) STRICT;
+CREATE INDEX decisions_by_time ON decisions (at);
+
+CREATE TABLE maintenance (
+    id INTEGER PRIMARY KEY,
+    service TEXT NOT NULL,
+    started REAL NOT NULL,
+    until REAL NOT NULL,
+    ended REAL,
+    reason TEXT NOT NULL,
+    by TEXT NOT NULL
+) STRICT;
+CREATE INDEX maintenance_by_service ON maintenance (service);
+
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value REAL NOT NULL
+) STRICT;
 ";
 
 /// Creates or migrates the schema. An up-to-date database is only read, so opening never

@@ -9,22 +9,33 @@ use super::model::{ServiceState, ServiceStatus, state_from_code};
 
 const SELECT_ONE: &str = "SELECT enabled, status, consecutive_failures, last_state, \
     last_summary, last_check, last_run, grace_until, exhausted_until, recent_runs, pid, \
-    pid_start_ticks FROM services WHERE name = ?1";
+    pid_start_ticks, problem_since, problem_run, runs_total, failed_runs_total \
+    FROM services WHERE name = ?1";
 
 const SELECT_ALL: &str = "SELECT enabled, status, consecutive_failures, last_state, \
     last_summary, last_check, last_run, grace_until, exhausted_until, recent_runs, pid, \
-    pid_start_ticks, name FROM services ORDER BY name";
+    pid_start_ticks, problem_since, problem_run, runs_total, failed_runs_total, \
+    name FROM services ORDER BY name";
 
 const UPSERT: &str = "INSERT INTO services (name, enabled, status, consecutive_failures, \
     last_state, last_summary, last_check, last_run, grace_until, exhausted_until, \
-    recent_runs, pid, pid_start_ticks) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+    recent_runs, pid, pid_start_ticks, problem_since, problem_run) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
     ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, status = excluded.status, \
     consecutive_failures = excluded.consecutive_failures, last_state = excluded.last_state, \
     last_summary = excluded.last_summary, last_check = excluded.last_check, \
     last_run = excluded.last_run, grace_until = excluded.grace_until, \
     exhausted_until = excluded.exhausted_until, recent_runs = excluded.recent_runs, \
-    pid = excluded.pid, pid_start_ticks = excluded.pid_start_ticks";
+    pid = excluded.pid, pid_start_ticks = excluded.pid_start_ticks, \
+    problem_since = excluded.problem_since, problem_run = excluded.problem_run";
+
+// The counters are never written from a loaded state (another process may have counted
+// meanwhile): only added to, here.
+const COUNT_RUN: &str = "INSERT INTO services (name, enabled, status, consecutive_failures, \
+    recent_runs, runs_total) VALUES (?1, 1, 'unknown', 0, '[]', 1) \
+    ON CONFLICT (name) DO UPDATE SET runs_total = runs_total + 1";
+const COUNT_FAILED_RUN: &str = "UPDATE services SET failed_runs_total = failed_runs_total + 1 \
+    WHERE name = ?1";
 
 /// The service's state; the defaults for a service never saved.
 pub(super) fn load(conn: &Connection, name: &str) -> Result<ServiceState, Failure> {
@@ -38,7 +49,7 @@ pub(super) fn load(conn: &Connection, name: &str) -> Result<ServiceState, Failur
 /// Every saved service, by name.
 pub(super) fn list(conn: &Connection) -> Result<Vec<(String, ServiceState)>, Failure> {
     let mut statement = conn.prepare_cached(SELECT_ALL)?;
-    let rows = statement.query_map([], |row| Ok((row.get(12)?, from_row(row)?)))?;
+    let rows = statement.query_map([], |row| Ok((row.get(16)?, from_row(row)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -65,7 +76,16 @@ pub(super) fn save(conn: &Connection, name: &str, state: &ServiceState) -> Resul
         recent_runs,
         state.pid,
         ticks,
+        state.problem_since,
+        state.problem_run,
     ])?;
+    Ok(())
+}
+
+/// Counts a pipeline started for `name` (or one that failed).
+pub(super) fn count_run(conn: &Connection, name: &str, failed: bool) -> Result<(), Failure> {
+    let statement = if failed { COUNT_FAILED_RUN } else { COUNT_RUN };
+    conn.prepare_cached(statement)?.execute([name])?;
     Ok(())
 }
 
@@ -154,7 +174,16 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<ServiceState> {
             .map_err(|error| {
                 rusqlite::Error::FromSqlConversionFailure(11, Type::Integer, Box::new(error))
             })?,
+        problem_since: row.get(12)?,
+        problem_run: row.get(13)?,
+        runs_total: counter(row, 14)?,
+        failed_runs_total: counter(row, 15)?,
     })
+}
+
+fn counter(row: &Row<'_>, column: usize) -> rusqlite::Result<u64> {
+    u64::try_from(row.get::<_, i64>(column)?)
+        .map_err(|_| invalid(column, Type::Integer, "a negative counter"))
 }
 
 /// A column whose value this build cannot read back.

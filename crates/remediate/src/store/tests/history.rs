@@ -4,6 +4,7 @@ use triage_core::State;
 
 use super::super::*;
 use super::{run_ids, step, temp_db};
+use crate::store::Source;
 
 #[test]
 fn history_is_newest_first_with_runs_steps_toggles_and_only_state_changes() {
@@ -24,7 +25,13 @@ fn history_is_newest_first_with_runs_steps_toggles_and_only_state_changes() {
         .expect("check");
     pass.commit().expect("commit");
     let run = store
-        .begin_run("worker", "2 consecutive failures", false, 130.0)
+        .begin_run(
+            "worker",
+            "2 consecutive failures",
+            Source::Cron,
+            false,
+            130.0,
+        )
         .expect("begin");
     store
         .record_step(run, &step(0, "kill", 130.5, StepOutcome::Ok))
@@ -47,7 +54,7 @@ fn history_is_newest_first_with_runs_steps_toggles_and_only_state_changes() {
         ServiceStatus::Unknown
     );
 
-    let history = store.history(None, 0.0).expect("history");
+    let history = store.history(None, 0.0, 1e12).expect("history");
     let described: Vec<String> = history
         .iter()
         .map(|entry| match entry {
@@ -68,6 +75,7 @@ fn history_is_newest_first_with_runs_steps_toggles_and_only_state_changes() {
                 at,
                 enabled,
             } => format!("{at} {service} on={enabled}"),
+            other => format!("{other:?}"),
         })
         .collect();
     assert_eq!(
@@ -112,20 +120,22 @@ fn history_since_and_service_filters_keep_collapsing_across_the_boundary() {
         .expect("check");
     pass.commit().expect("commit");
     let old = store
-        .begin_run("worker", "old", false, 50.0)
+        .begin_run("worker", "old", Source::Cron, false, 50.0)
         .expect("begin");
     store
         .finish_run(old, RunOutcome::Succeeded, 60.0)
         .expect("finish");
     let long = store
-        .begin_run("worker", "long", false, 140.0)
+        .begin_run("worker", "long", Source::Cron, false, 140.0)
         .expect("begin");
     store
         .finish_run(long, RunOutcome::Aborted, 160.0)
         .expect("finish");
-    let current = store.begin_run("web", "now", false, 90.0).expect("begin");
+    let current = store
+        .begin_run("web", "now", Source::Cron, false, 90.0)
+        .expect("begin");
 
-    let since = store.history(None, 150.0).expect("history");
+    let since = store.history(None, 150.0, 1e12).expect("history");
     assert_eq!(
         run_ids(&since),
         [
@@ -140,7 +150,7 @@ fn history_since_and_service_filters_keep_collapsing_across_the_boundary() {
         ),
         "the 200 s check repeats the 100 s state: {since:?}"
     );
-    let web = store.history(Some("web"), 0.0).expect("history");
+    let web = store.history(Some("web"), 0.0, 1e12).expect("history");
     assert!(web.iter().all(|entry| entry.service() == "web"), "{web:?}");
     assert_eq!(web.len(), 2);
 }
@@ -154,17 +164,18 @@ fn history_serializes_with_kinds_labels_and_numeric_times() {
         .expect("check");
     pass.commit().expect("commit");
     let run = store
-        .begin_run("worker", "down", true, 101.0)
+        .begin_run("worker", "down", Source::Cron, true, 101.0)
         .expect("begin");
     store
         .record_step(run, &step(0, "kill", 101.0, StepOutcome::Skipped))
         .expect("step");
-    let json = serde_json::to_value(store.history(None, 0.0).expect("history")).expect("json");
+    let json =
+        serde_json::to_value(store.history(None, 0.0, 1e12).expect("history")).expect("json");
     assert_eq!(
         json,
         serde_json::json!([
             {"kind": "run", "id": run, "service": "worker", "started": 101.0, "finished": null,
-             "outcome": "running", "reason": "down", "dry_run": true,
+             "outcome": "running", "reason": "down", "dry_run": true, "source": "cron",
              "steps": [{"index": 0, "action": "kill", "started": 101.0, "duration": 1.5,
                         "exit_code": 0, "outcome": "skipped", "output_tail": "kill done\n",
                         "note": ""}]},
@@ -187,7 +198,7 @@ fn prune_deletes_old_checks_ended_runs_and_steps_but_keeps_running_runs() {
         .expect("check");
     pass.commit().expect("commit");
     let old = store
-        .begin_run("worker", "old", false, 150.0)
+        .begin_run("worker", "old", Source::Cron, false, 150.0)
         .expect("begin");
     store
         .record_step(old, &step(0, "kill", 151.0, StepOutcome::Ok))
@@ -199,7 +210,7 @@ fn prune_deletes_old_checks_ended_runs_and_steps_but_keeps_running_runs() {
         .finish_run(old, RunOutcome::Succeeded, 160.0)
         .expect("finish");
     let running = store
-        .begin_run("worker", "stuck", false, 170.0)
+        .begin_run("worker", "stuck", Source::Cron, false, 170.0)
         .expect("begin");
     store.set_enabled("worker", false, 180.0).expect("off");
 
@@ -209,7 +220,7 @@ fn prune_deletes_old_checks_ended_runs_and_steps_but_keeps_running_runs() {
     assert_eq!(store.count("steps"), 0);
     assert_eq!(store.count("toggles"), 0);
     assert_eq!(
-        run_ids(&store.history(None, 0.0).expect("history")),
+        run_ids(&store.history(None, 0.0, 1e12).expect("history")),
         [(running, "running".to_owned())]
     );
     assert_eq!(store.prune(250.0).expect("prune again"), 0);

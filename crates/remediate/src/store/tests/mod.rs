@@ -9,8 +9,10 @@ use triage_core::State;
 
 use super::owner::Owner;
 use super::*;
+use crate::store::Source;
 
 mod history;
+mod operation;
 mod runs;
 
 pub(super) fn temp_db() -> (TempDir, PathBuf) {
@@ -35,7 +37,16 @@ pub(super) fn step(index: u32, action: &str, started: f64, outcome: StepOutcome)
 impl Store {
     /// A run owned by another process, as that process would have begun it.
     fn begin_run_owned_by(&mut self, owner: &Owner, service: &str, now: f64) -> i64 {
-        super::runs::begin(&self.conn, owner, service, "test", false, now).expect("begin run")
+        super::runs::begin(
+            &mut self.conn,
+            owner,
+            service,
+            "test",
+            super::Source::Cron,
+            false,
+            now,
+        )
+        .expect("begin run")
     }
 
     fn set_busy_timeout(&self, timeout: Duration) {
@@ -142,7 +153,7 @@ fn a_pass_dropped_without_commit_writes_nothing() {
     assert_eq!(store.count("checks"), 0);
     assert_eq!(store.services().expect("list"), []);
     let reopened = Store::open(&path).expect("reopen");
-    assert_eq!(reopened.history(None, 0.0).expect("history"), []);
+    assert_eq!(reopened.history(None, 0.0, 1e12).expect("history"), []);
 }
 
 #[test]
@@ -197,7 +208,7 @@ fn a_database_from_a_newer_remediate_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{} was written by a newer remediate (schema version 99, this one knows up to 1)",
+            "{} was written by a newer remediate (schema version 99, this one knows up to 2)",
             path.display()
         )
     );
@@ -266,7 +277,9 @@ fn two_handles_on_one_file_take_turns_without_corrupting_it() {
             pass.save_service(name, &state).expect("save");
             pass.commit().expect("commit");
         }
-        let run = b.begin_run("worker", "from b", false, now).expect("begin");
+        let run = b
+            .begin_run("worker", "from b", Source::Cron, false, now)
+            .expect("begin");
         a.record_step(run, &step(0, "kill", now, StepOutcome::Ok))
             .expect("step via a");
         b.finish_run(run, RunOutcome::Succeeded, now + 1.0)

@@ -5,6 +5,7 @@ use std::process::Command;
 use super::super::owner::Owner;
 use super::super::*;
 use super::{run_ids, step, temp_db};
+use crate::store::Source;
 
 #[test]
 fn a_run_left_running_by_a_dead_pid_is_marked_interrupted_on_open_once() {
@@ -32,7 +33,7 @@ fn a_run_left_running_by_a_dead_pid_is_marked_interrupted_on_open_once() {
             reason: "test".to_owned(),
         }]
     );
-    let history = store.history(None, 0.0).expect("history");
+    let history = store.history(None, 0.0, 1e12).expect("history");
     let HistoryEntry::Run {
         outcome,
         finished,
@@ -91,7 +92,7 @@ fn a_run_whose_owner_is_alive_is_left_running_and_can_be_finished() {
     let (_dir, path) = temp_db();
     let mut first = Store::open(&path).expect("open");
     let run = first
-        .begin_run("worker", "2 failures", false, 100.0)
+        .begin_run("worker", "2 failures", Source::Cron, false, 100.0)
         .expect("begin");
     let second = Store::open(&path).expect("open while running");
     assert!(second.interrupted_on_open().is_empty());
@@ -130,7 +131,7 @@ fn a_run_whose_owner_was_killed_with_sigkill_is_interrupted_on_reopen() {
         [run]
     );
     assert_eq!(
-        run_ids(&store.history(Some("worker"), 0.0).expect("history")),
+        run_ids(&store.history(Some("worker"), 0.0, 1e12).expect("history")),
         [(run, "interrupted".to_owned())]
     );
 }
@@ -140,7 +141,7 @@ fn an_ended_run_takes_no_more_steps_and_does_not_end_twice() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).expect("open");
     let run = store
-        .begin_run("worker", "manual", true, 100.0)
+        .begin_run("worker", "manual", Source::Cron, true, 100.0)
         .expect("begin");
     store
         .finish_run(run, RunOutcome::DryRun, 101.0)
@@ -188,12 +189,12 @@ fn long_step_output_keeps_its_last_4_kib_on_a_character_boundary() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).expect("open");
     let run = store
-        .begin_run("worker", "test", false, 1.0)
+        .begin_run("worker", "test", Source::Cron, false, 1.0)
         .expect("begin");
     let mut long = step(0, "start", 1.0, StepOutcome::Failed);
     long.output_tail = format!("{}é{}", "x".repeat(5000), "y".repeat(4095));
     store.record_step(run, &long).expect("step");
-    let history = store.history(None, 0.0).expect("history");
+    let history = store.history(None, 0.0, 1e12).expect("history");
     let HistoryEntry::Run { steps, .. } = &history[0] else {
         panic!("not a run");
     };
