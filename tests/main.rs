@@ -11,6 +11,8 @@ mod check_procs;
 mod check_procs_compat;
 mod heartbeat_cmd;
 mod man_pages;
+mod packaging;
 mod readme_writers;
 mod remediate;
+mod remediate_operation;
 mod runner;

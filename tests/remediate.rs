@@ -8,20 +8,26 @@ use std::time::{Duration, Instant};
 use crate::support::{Run, bin, run_bounded};
 
 /// A directory with a config for one heartbeat service `demo` whose start command runs
-/// `sleep` under `heartbeat run`.
-struct Setup {
+/// `sleep` under `heartbeat run`. Shared with `remediate_operation`.
+pub(super) struct Setup {
     dir: tempfile::TempDir,
 }
 
 impl Setup {
-    fn new(extra: &str) -> Setup {
+    pub(super) fn new(extra: &str) -> Setup {
+        Setup::with_globals("", extra)
+    }
+
+    /// `globals`: top-level keys before the services; `extra`: more keys of `demo`, then
+    /// other tables.
+    pub(super) fn with_globals(globals: &str, extra: &str) -> Setup {
         let dir = tempfile::tempdir().expect("tempdir");
         let setup = Setup { dir };
         let heartbeat = bin("heartbeat");
         let config = format!(
             r#"db_path = "{db}"
 consecutive_failures = 2
-
+{globals}
 [services.demo]
 check = {{ heartbeat = "{hb}", max_age = "3s" }}
 commands = {{ start = "exec {writer} run --file {hb} --interval 1s -- sleep 300", cleanup = "echo cleaning; exit 0" }}
@@ -38,38 +44,44 @@ budget = {{ max = 3, window = "1h", cooldown = "1h" }}
         setup
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn config(&self) -> PathBuf {
+    pub(super) fn config(&self) -> PathBuf {
         self.path("remediate.toml")
     }
 
-    fn heartbeat(&self) -> PathBuf {
+    pub(super) fn heartbeat(&self) -> PathBuf {
         self.path("demo.json")
     }
 
-    fn remediate(&self, args: &[&str]) -> Run {
+    pub(super) fn remediate(&self, args: &[&str]) -> Run {
         let mut command = Command::new(bin("remediate"));
         command.arg("-c").arg(self.config()).args(args);
         run_bounded(&mut command, Duration::from_secs(60))
     }
 
     /// The PID in the heartbeat, once a fresh one is there.
-    fn wait_for_beat(&self) -> i32 {
+    pub(super) fn wait_for_beat(&self) -> i32 {
+        self.wait_for_beat_after(None)
+    }
+
+    /// The PID in the heartbeat, once a fresh one naming another process than `old` is there.
+    pub(super) fn wait_for_beat_after(&self, old: Option<i32>) -> i32 {
         let until = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(text) = std::fs::read_to_string(self.heartbeat())
                 && let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text)
                 && let Some(pid) = doc["pid"].as_i64()
                 && doc["status"] != "stopped"
+                && Some(pid as i32) != old
             {
                 return pid as i32;
             }
             assert!(
                 Instant::now() < until,
-                "no heartbeat appeared at {}",
+                "no heartbeat from a process other than {old:?} appeared at {}",
                 self.heartbeat().display()
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -92,7 +104,7 @@ impl Drop for Setup {
     }
 }
 
-fn alive(pid: i32) -> bool {
+pub(super) fn alive(pid: i32) -> bool {
     triage_proc::read_stat(pid).is_ok_and(|stat| !stat.is_zombie())
 }
 
@@ -296,24 +308,31 @@ fn a_crash_mid_pipeline_is_recorded_as_interrupted() {
 
 /// True when `parent` has a child (its step's shell or sleep) running `sleep`.
 fn sleeping_child_of(parent: u32) -> bool {
+    !descendants_named(parent, "sleep").is_empty()
+}
+
+/// The processes called `comm` whose parent or grandparent is `ancestor` (a step's command
+/// runs under `sh -c`, which may or may not exec it).
+pub(super) fn descendants_named(ancestor: u32, comm: &str) -> Vec<i32> {
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
-        .any(|entry| {
-            let pid: i32 = entry.file_name().to_string_lossy().parse().unwrap_or(0);
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|&pid| {
             pid > 0
                 && triage_proc::read_stat(pid).is_ok_and(|stat| {
-                    stat.comm == "sleep"
-                        && (stat.ppid as u32 == parent
+                    stat.comm == comm
+                        && (stat.ppid as u32 == ancestor
                             || triage_proc::read_stat(stat.ppid)
-                                .is_ok_and(|p| p.ppid as u32 == parent))
+                                .is_ok_and(|p| p.ppid as u32 == ancestor))
                 })
         })
+        .collect()
 }
 
 /// `PRAGMA integrity_check` through the sqlite3 shell-free path: remediate's own store.
-fn rusqlite_free_integrity(db: &Path) -> String {
+pub(super) fn rusqlite_free_integrity(db: &Path) -> String {
     triage_remediate::store::Store::open(db)
         .expect("open")
         .integrity_check()
@@ -680,7 +699,7 @@ start_grace = "1s"
 }
 
 /// A child killed and reaped when the test ends, even by a failed assertion.
-struct KillOnDrop(std::process::Child);
+pub(super) struct KillOnDrop(pub(super) std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

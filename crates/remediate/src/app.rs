@@ -311,19 +311,29 @@ fn watch(config: &Config, passes: Option<u64>, out: &mut dyn Write) -> Result<u8
         .map_err(|e| AppError::Broken(format!("cannot catch SIGTERM/SIGINT: {e}")))?;
     let teller = Teller::new(config);
     let interval = config.operation.interval;
+    let services = match config.services.len() {
+        1 => "1 service".to_owned(),
+        n => format!("{n} services"),
+    };
+    let every = if interval < Duration::from_secs(10) {
+        format!("{}s", interval.as_secs_f64())
+    } else {
+        triage_core::duration::format_duration(interval.as_secs_f64())
+    };
     let _ = writeln!(
         out,
-        "remediate watch: {} services every {}, {} at once",
-        config.services.len(),
-        triage_core::duration::format_duration(interval.as_secs_f64()),
+        "remediate watch: {services} every {every}, {} at once",
         config.operation.concurrency
     );
     let _ = out.flush();
     let mut done = 0u64;
+    let mut attempted = 0u64;
     while !stop.is_requested() {
+        attempted += 1;
         let began = Instant::now();
         match one_pass(config, Source::Watch, &stop, &teller, out, false) {
-            Ok(_) => {}
+            Ok(Some(_)) => done += 1,
+            Ok(None) => {}
             // A broken database or lock file may mend (a full disk emptied): say so and
             // try again next time; systemd's journal has the line.
             Err(error @ (AppError::Store(_) | AppError::Lock(_))) => {
@@ -332,14 +342,18 @@ fn watch(config: &Config, passes: Option<u64>, out: &mut dyn Write) -> Result<u8
             Err(other) => return Err(other),
         }
         let _ = out.flush();
-        done += 1;
-        if passes.is_some_and(|limit| done >= limit) {
+        // Counted as tried, so a lock another run keeps held cannot make --passes endless.
+        if passes.is_some_and(|limit| attempted >= limit) {
             break;
         }
         stop.wait(interval.saturating_sub(began.elapsed()));
     }
     if let Some(why) = stop.reason() {
-        let _ = writeln!(out, "remediate watch: stopped by {why} after {done} passes");
+        let passes = if done == 1 { "pass" } else { "passes" };
+        let _ = writeln!(
+            out,
+            "remediate watch: stopped by {why} after {done} {passes}"
+        );
     }
     report_failures(teller.finish());
     Ok(EXIT_OK)
@@ -437,7 +451,15 @@ fn handle_event(
     );
     if let (Some(run), Some(lock)) = (outcome.run, &lock) {
         match crate::detach::spawn_pipeline(config, config_path, run, lock) {
-            Ok(pid) => line.push_str(&format!(" (pid {pid})")),
+            Ok(pid) => {
+                // The child must own the run before we exit: whoever opens the store next
+                // (the child itself, to adopt it) would otherwise find its owner gone and
+                // mark it interrupted.
+                if let Err(error) = store.hand_over_run(run, pid) {
+                    eprintln!("remediate: {error}");
+                }
+                line.push_str(&format!(" (pid {pid})"));
+            }
             Err(error) => {
                 // The run is recorded as begun; nobody will run it: end it as aborted.
                 let _ = store.finish_run(run, RunOutcome::Aborted, engine::now());

@@ -47,7 +47,7 @@ pub enum Action {
         /// Services checked at once [default: the configuration's `concurrency`, else 4].
         #[arg(long = "concurrency", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
         concurrency: Option<u32>,
-        /// Stop after this many passes.
+        /// Stop after this many passes (tried: a pass skipped for the lock counts).
         #[arg(long = "passes", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         passes: Option<u64>,
     },

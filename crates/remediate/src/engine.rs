@@ -139,7 +139,8 @@ pub fn check_pass(ctx: &PassContext, store: &mut Store) -> Result<PassReport, St
             busy: busy.get(service.name.as_str()).copied().unwrap_or(false),
         };
         let lookup = |name: &str| statuses.get(name).copied();
-        let (verdict, next) = decide(service, &prior, seen, &lookup, at);
+        let (verdict, mut next) = decide(service, &prior, seen, &lookup, at);
+        next.last_summary = Some(outcome.summary.clone());
         pass.record_check(&service.name, outcome.state, &outcome.summary, at)?;
         pass.save_service(&service.name, &next)?;
         if let Some(words) = audited(&verdict) {

@@ -909,3 +909,35 @@ fn operation_settings_and_event_policies_are_read_with_their_defaults() {
         (secs(15), 4, secs(30), None, Notify::default())
     );
 }
+
+#[test]
+fn the_spreadpilot_watchdog_example_polls_every_15s_and_acts_after_3_failures() {
+    let config = config(
+        include_str!("../../../../packaging/remediate/spreadpilot-watchdog.toml"),
+        Format::Toml,
+    );
+    assert_eq!(config.operation.interval, secs(15));
+    assert_eq!(config.operation.concurrency, 4);
+    let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["gateway-manager", "executor", "monitor", "dashboard"]
+    );
+    for service in &config.services {
+        assert_eq!(service.consecutive_failures, 3);
+        assert_eq!(
+            service.recovery[0].action,
+            Action::ContainerRestart {
+                container: service.name.clone()
+            }
+        );
+    }
+    assert_eq!(
+        config.operation.notify.webhooks[0].events,
+        [
+            NotificationKind::RemediationFailed,
+            NotificationKind::Recovered,
+            NotificationKind::Exhausted
+        ]
+    );
+}

@@ -175,6 +175,14 @@ impl Store {
         runs::adopt(&self.conn, &self.owner, run).map_err(|failure| failure.at(&self.path))
     }
 
+    /// Makes process `pid` (an event handler's detached child) the owner of a running run.
+    /// The handler calls it before it exits: until then it owns the run itself, so no
+    /// remediate opening the store in between (the child included) takes the run for
+    /// abandoned.
+    pub fn hand_over_run(&mut self, run: i64, pid: u32) -> Result<(), StoreError> {
+        runs::adopt(&self.conn, &Owner::of(pid), run).map_err(|failure| failure.at(&self.path))
+    }
+
     /// The service a run is for, and who started it.
     pub fn run_origin(&self, run: i64) -> Result<(String, Source), StoreError> {
         runs::origin(&self.conn, run).map_err(|failure| failure.at(&self.path))
