@@ -8,13 +8,15 @@ import subprocess
 import tempfile
 
 
-def median_ms(commands, runs, warmup):
-    """Median wall time of each command (a list of argv lists), in ms, via hyperfine."""
+def median_ms(commands, runs, warmup, prepare=None):
+    """Median wall time of each command (a list of argv lists), in ms, via hyperfine;
+    `prepare` (argv) runs before every timed run."""
     with tempfile.NamedTemporaryFile(suffix=".json") as export:
         quoted = [shlex.join(argv) for argv in commands]
+        extra = ["--prepare", shlex.join(prepare)] if prepare else []
         subprocess.run(
             ["hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-             "--export-json", export.name, *quoted],
+             *extra, "--export-json", export.name, *quoted],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         with open(export.name) as exported:

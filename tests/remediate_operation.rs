@@ -101,7 +101,12 @@ fn steps(run: &Value) -> Vec<(&str, &str)> {
 /// `remediate status --json`.
 fn status_json(setup: &Setup) -> Value {
     let out = setup.remediate(&["status", "--json"]);
-    serde_json::from_str(&out.stdout).expect("status --json is one JSON object")
+    serde_json::from_str(&out.stdout).unwrap_or_else(|error| {
+        panic!(
+            "status --json is not one JSON object ({error}): exit {}, {}{}",
+            out.code, out.stdout, out.stderr
+        )
+    })
 }
 
 /// Waits until run `id` has ended (the detached child of an event handler ends it) and

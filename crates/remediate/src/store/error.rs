@@ -105,6 +105,17 @@ pub(super) enum Failure {
 }
 
 impl Failure {
+    /// SQLite said another connection holds a lock.
+    pub(super) fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Failure::Sql(error) if matches!(
+                error.sqlite_error_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+            )
+        )
+    }
+
     /// The user-facing error for the database at `path`.
     pub(super) fn at(self, path: &Path) -> StoreError {
         let path = path.to_path_buf();

@@ -64,12 +64,27 @@ impl Store {
             owner: Owner::current(),
             interrupted: Vec::new(),
         };
-        store.configure().map_err(|failure| failure.at(path))?;
-        schema::prepare(&mut store.conn).map_err(|failure| failure.at(path))?;
-        store.interrupted =
-            runs::interrupt_orphans(&mut store.conn, store.owner.boot_id.as_deref())
-                .map_err(|failure| failure.at(path))?;
-        Ok(store)
+        // Two processes opening a brand-new file at once (`watch` creating it, `status`
+        // reading it) can get SQLITE_BUSY without the busy handler being asked: while one
+        // switches the file to WAL or recovers the WAL index. That settles in
+        // milliseconds, so the opening is tried again, within the same busy timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match store.prepare() {
+                Err(failure) if failure.is_busy() && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other.map(|()| store).map_err(|failure| failure.at(path)),
+            }
+        }
+    }
+
+    /// Settings, schema, and the runs abandoned by dead processes.
+    fn prepare(&mut self) -> Result<(), Failure> {
+        self.configure()?;
+        schema::prepare(&mut self.conn)?;
+        self.interrupted = runs::interrupt_orphans(&mut self.conn, self.owner.boot_id.as_deref())?;
+        Ok(())
     }
 
     /// The database file.

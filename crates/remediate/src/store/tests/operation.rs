@@ -171,3 +171,20 @@ fn a_version_1_database_is_migrated_keeping_its_rows() {
         HistoryEntry::Run { source, .. } if source == "cron"
     ));
 }
+
+#[test]
+fn processes_opening_a_brand_new_database_at_once_all_get_in() {
+    // Creation, WAL switch and migration race here; open must settle them, whoever wins.
+    for _ in 0..20 {
+        let (_dir, path) = temp_db();
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path).map(|_| ()))
+            })
+            .collect();
+        for opener in openers {
+            opener.join().expect("thread").expect("open");
+        }
+    }
+}
