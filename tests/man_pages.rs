@@ -1,48 +1,99 @@
-//! man/ is generated from the same clap definitions as --help; this keeps them in step.
-//! Regenerate with `TRIAGE_UPDATE_MAN=1 cargo test man_pages`.
+//! man/ and completions/ are generated from the same clap definitions as --help by
+//! `cargo xtask gen` (crates/xtask); this keeps the committed files in step, and checks that
+//! the bash completions really complete.
 
-use clap::CommandFactory;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
-fn render(command: clap::Command) -> Vec<u8> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(command)
-        .render(&mut page)
-        .expect("render man page");
-    page
+use crate::support::run_bounded;
+
+const REGENERATE: &str = "run `cargo xtask gen` and commit man/ and completions/";
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
-fn man_pages_match_the_command_line_definitions() {
-    let pages = [
-        (
-            "check_heartbeat.1",
-            render(triage_check_heartbeat::Args::command()),
-        ),
-        ("heartbeat.1", render(triage_heartbeat_cmd::Cli::command())),
-        ("check_procs.1", render(triage_check_procs::Args::command())),
-        (
-            "check_container.1",
-            render(triage_check_container::Args::command()),
-        ),
-        (
-            "check_http_health.1",
-            render(triage_check_http_health::Args::command()),
-        ),
-        ("remediate.1", render(triage_remediate::cli::Cli::command())),
-    ];
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-    let update = std::env::var_os("TRIAGE_UPDATE_MAN").is_some();
-    for (name, page) in pages {
-        let path = dir.join(name);
-        if update {
-            std::fs::create_dir_all(&dir).expect("man dir");
-            std::fs::write(&path, &page).expect("write man page");
+fn man_pages_and_completions_match_the_command_line_definitions() {
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let generated = triage_xtask::generate(fresh.path()).expect("generate");
+    let committed = triage_xtask::existing_files(repository()).expect("list committed files");
+    let mut problems = Vec::new();
+    for path in &generated {
+        let expected = std::fs::read(fresh.path().join(path)).expect("generated file");
+        match std::fs::read(repository().join(path)) {
+            Ok(found) if found == expected => {}
+            Ok(_) => problems.push(format!("{} is out of date", path.display())),
+            Err(_) => problems.push(format!("{} is missing", path.display())),
         }
-        let committed = std::fs::read(&path).unwrap_or_default();
-        assert!(
-            committed == page,
-            "{} is out of date: run `TRIAGE_UPDATE_MAN=1 cargo test man_pages` and commit man/",
-            path.display()
-        );
     }
+    for path in committed.iter().filter(|path| !generated.contains(path)) {
+        problems.push(format!("{} is no longer generated", path.display()));
+    }
+    assert!(problems.is_empty(), "{}: {REGENERATE}", problems.join(", "));
+}
+
+/// What bash offers for the last word of `words`, after sourcing the committed
+/// completion file of `words[0]` and calling the function it registered with `complete`.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    const DRIVER: &str = r#"
+file=$1; shift
+source "$file"
+spec=$(complete -p "$1") || exit 90
+function=${spec#*-F }
+function=${function%% *}
+COMP_WORDS=("$@")
+COMP_CWORD=$(( $# - 1 ))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+"$function" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let file = repository()
+        .join("completions")
+        .join(format!("{}.bash", words[0]));
+    let mut bash = Command::new("bash");
+    bash.args(["--norc", "--noprofile", "-c", DRIVER, "bash"])
+        .arg(&file)
+        .args(words);
+    let run = run_bounded(&mut bash, Duration::from_secs(20));
+    assert_eq!(run.code, 0, "{words:?}: {}", run.stderr);
+    run.stdout
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completion_completes_subcommands_and_options() {
+    assert_eq!(bash_completes(&["remediate", "ma"]), ["maint"]);
+    assert_eq!(
+        bash_completes(&["remediate", "maint", "api", "--l"]),
+        ["--list"]
+    );
+    assert_eq!(bash_completes(&["heartbeat", "run", "--fi"]), ["--file"]);
+    assert_eq!(
+        bash_completes(&["check_procs", "--trad"]),
+        ["--traditional", "--traditional-filter"]
+    );
+    assert_eq!(
+        bash_completes(&["check_http_health", "--output-f"]),
+        ["--output-format"]
+    );
+    assert_eq!(
+        bash_completes(&["check_container", "--vers"]),
+        ["--version"]
+    );
+    assert_eq!(
+        bash_completes(&["check_heartbeat", "--stall-c"]),
+        ["--stall-critical"]
+    );
+}
+
+#[test]
+fn bash_completion_hides_what_help_hides() {
+    assert!(bash_completes(&["remediate", "pi"]).is_empty());
+    assert!(bash_completes(&["check_procs", "--ela"]).is_empty());
 }
