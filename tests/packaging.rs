@@ -386,3 +386,54 @@ fn the_cron_file_runs_remediate_check_every_minute_as_root() {
         ]
     );
 }
+
+/// Every option of each plugin has an argument in its Icinga 2 CheckCommand (by its short
+/// or long name), so an Icinga user never has to fall back to a raw command line. Left out
+/// on purpose: what only makes sense elsewhere (`--output-format`, `--service-name`:
+/// Checkmk) and `--help`/`--version`.
+#[test]
+fn every_plugin_option_has_an_icinga_argument() {
+    let conf = std::fs::read_to_string(packaging("icinga2/triage.conf")).expect("conf");
+    for (command, binary) in [
+        ("heartbeat", "check_heartbeat"),
+        ("container", "check_container"),
+        ("http_health", "check_http_health"),
+    ] {
+        let start = conf
+            .find(&format!("object CheckCommand \"{command}\" {{"))
+            .unwrap_or_else(|| panic!("no CheckCommand \"{command}\""));
+        let block = &conf[start..];
+        let block = &block[..block.find("\n}").expect("end of the object")];
+        let mut help = Command::new(bin(binary));
+        help.arg("--help");
+        let help = run_bounded(&mut help, Duration::from_secs(10)).stdout;
+        let mut missing = Vec::new();
+        for line in help.lines() {
+            let words: Vec<&str> = line
+                .trim_start()
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .take(2)
+                .collect();
+            let (short, long) = match words.as_slice() {
+                [s, l, ..] if s.len() == 2 && s.starts_with('-') && l.starts_with("--") => {
+                    (Some(*s), *l)
+                }
+                [l, ..] if l.starts_with("--") && line.starts_with("  ") => (None, *l),
+                _ => continue,
+            };
+            let long = long.split(['=', '<']).next().unwrap_or(long);
+            if ["--help", "--version", "--output-format", "--service-name"].contains(&long) {
+                continue;
+            }
+            let named = |name: &str| block.contains(&format!("\"{name}\" = {{"));
+            if !named(long) && !short.is_some_and(named) {
+                missing.push(long.to_owned());
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "CheckCommand \"{command}\" has no argument for {missing:?}"
+        );
+    }
+}
