@@ -10,6 +10,7 @@ mod check_http_health;
 mod check_procs;
 mod check_procs_compat;
 mod heartbeat_cmd;
+mod hostile;
 mod icinga_core;
 mod man_pages;
 mod nagios_core;

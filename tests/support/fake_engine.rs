@@ -38,6 +38,10 @@ pub enum Reply {
     Silence,
     /// These exact bytes, then close.
     Raw(Vec<u8>),
+    /// A 200 JSON answer with a body of exactly `bytes` bytes (`{"Id":"x"},` over and
+    /// over: never valid JSON, only ever too large), framed as asked. It is made block by
+    /// block while it is written, never held whole, and stops when the client goes away.
+    Flood { bytes: usize, framing: Framing },
 }
 
 /// The fixtures directory of `../shared`.
@@ -101,6 +105,10 @@ impl Reply {
     }
 
     fn write_to(&self, stream: &mut impl Write) {
+        if let Reply::Flood { bytes, framing } = self {
+            flood(stream, *bytes, *framing);
+            return;
+        }
         let Reply::Http {
             status_line,
             headers,
@@ -138,6 +146,45 @@ impl Reply {
     }
 }
 
+/// Writes a [`Reply::Flood`]: the head, then the body in blocks of at most 64 KiB (or the
+/// chunk size); the first failed write (the client closed, or stopped reading for the
+/// socket's write timeout) ends it.
+fn flood(stream: &mut impl Write, bytes: usize, framing: Framing) {
+    let framing_header = match framing {
+        Framing::Length => format!("Content-Length: {bytes}"),
+        Framing::Chunked(_) => "Transfer-Encoding: chunked".to_owned(),
+        Framing::Close => "Connection: close".to_owned(),
+    };
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing_header}\r\n\r\n");
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let block_size = match framing {
+        Framing::Chunked(size) => size.clamp(1, 64 << 10),
+        _ => 64 << 10,
+    };
+    let block: Vec<u8> = br#"{"Id":"x"},"#.iter().copied().cycle().take(block_size).collect();
+    let mut left = bytes;
+    while left > 0 {
+        let piece = &block[..left.min(block.len())];
+        let written = match framing {
+            Framing::Chunked(_) => stream
+                .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                .and_then(|()| stream.write_all(piece))
+                .and_then(|()| stream.write_all(b"\r\n")),
+            _ => stream.write_all(piece),
+        };
+        if written.is_err() {
+            return;
+        }
+        left -= piece.len();
+    }
+    if let Framing::Chunked(_) = framing {
+        let _ = stream.write_all(b"0\r\n\r\n");
+    }
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -161,6 +208,10 @@ impl Listener for UnixListener {
         let (stream, _) = self.accept().ok()?;
         stream.set_nonblocking(false).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        // A client that stops reading cannot hold the (single) serving thread for ever.
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .ok()?;
         Some(stream)
     }
 }
@@ -171,6 +222,10 @@ impl Listener for TcpListener {
         let (stream, _) = self.accept().ok()?;
         stream.set_nonblocking(false).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        // A client that stops reading cannot hold the (single) serving thread for ever.
+        stream
+            .set_write_timeout(Some(Duration::from_secs(5)))
+            .ok()?;
         Some(stream)
     }
 }

@@ -344,6 +344,72 @@ impl Drop for TestServer {
     }
 }
 
+/// A server on 127.0.0.1 that takes a TLS ClientHello, answers with the first bytes of a
+/// ServerHello (the record promises 122 bytes, 4 come) and then says nothing more: a
+/// handshake stalled half-way. It holds every connection until it is dropped, or for 60 s.
+pub struct StalledHandshake {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StalledHandshake {
+    /// Listens on a loopback port.
+    pub fn start() -> StalledHandshake {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
+        let port = listener.local_addr().expect("listener address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name(format!("test-tls-stall-{port}"))
+                .spawn(move || stall(listener, &stop))
+                .expect("spawn the stalling server")
+        };
+        StalledHandshake {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for StalledHandshake {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            join_by(thread, Instant::now() + JOIN_LIMIT);
+        }
+    }
+}
+
+fn stall(listener: TcpListener, stop: &AtomicBool) {
+    // A handshake record (TLS 1.2) of 122 bytes; in it a ServerHello of 118 bytes.
+    const SERVER_HELLO_START: [u8; 8] = [0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00, 0x00];
+    let deadline = Instant::now() + LIFETIME;
+    let mut held = Vec::new();
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        let Ok((mut stream, _)) = listener.accept() else {
+            std::thread::sleep(Duration::from_millis(3));
+            continue;
+        };
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut hello = [0u8; 4096];
+        let _ = stream.read(&mut hello);
+        let _ = stream.write_all(&SERVER_HELLO_START);
+        held.push(stream);
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

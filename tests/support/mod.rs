@@ -4,6 +4,7 @@
 
 pub mod fake_engine;
 pub mod http_server;
+pub mod measure;
 
 use std::ffi::OsStr;
 use std::io::Read;

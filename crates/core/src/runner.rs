@@ -108,7 +108,9 @@ where
         .clone()
         .or_else(|| parsed.service())
         .unwrap_or_else(|| plugin.service.to_owned());
-    let _ = SERVICE.set(service.clone());
+    // The watchdog and the panic hook print it as it is: made one line here, as the
+    // renderers do for theirs.
+    let _ = SERVICE.set(crate::format::one_line(&service));
 
     let started = Instant::now();
     let deadline = common.timeout.duration().map(|limit| {
@@ -130,6 +132,10 @@ where
     result.state.into()
 }
 
+/// The longest problem a usage error states, in characters (the renderers cut a first
+/// line at 1024 bytes).
+const MAX_USAGE_PROBLEM: usize = 1000;
+
 /// `NAME: what is wrong` and a one-line usage hint, from a clap error.
 pub fn usage_error(name: &str, error: &clap::Error, usage: &str) -> String {
     let what = match (error.kind(), std::error::Error::source(error)) {
@@ -143,6 +149,9 @@ pub fn usage_error(name: &str, error: &clap::Error, usage: &str) -> String {
         }
         _ => first_paragraph(&error.render().to_string()),
     };
+    // The bad text is quoted as given: a newline would split the line, a `|` would start
+    // perfdata, and a 128 KiB argument would break the output bound.
+    let what = crate::format::shortened(&crate::format::one_line(&what), MAX_USAGE_PROBLEM);
     let usage = usage.lines().next().unwrap_or("").trim();
     format!("{name}: {what}\n{usage} (see {name} --help)\n")
 }

@@ -29,8 +29,8 @@ pub enum Liveness {
 /// Why a process fact could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
-    /// PIDs 0 and below address process groups in `kill(2)`; never a single process.
-    #[error("pid {0} is not a process id (must be 1 or more)")]
+    /// PIDs 0 and below address process groups in `kill(2)`, and none is past `i32::MAX`.
+    #[error("pid {0} is not a process id (must be 1 to 2147483647)")]
     InvalidPid(i64),
     /// The process vanished between two reads.
     #[error("pid {0} is not running")]
