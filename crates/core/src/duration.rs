@@ -20,7 +20,10 @@ pub fn parse_signed_seconds(text: &str) -> Option<f64> {
         Some((at, 'd')) => (&text[..at], 86400.0),
         _ => (text, 1.0),
     };
-    parse_decimal(number).map(|n| n * unit)
+    // A finite number of days can still overflow to infinity, which would read as "no bound".
+    parse_decimal(number)
+        .map(|n| n * unit)
+        .filter(|s| s.is_finite())
 }
 
 /// Renders an age or duration for people: `42s`, `16m40s`, `3h05m`, `2d04h`.
@@ -60,6 +63,13 @@ mod tests {
         ] {
             assert_eq!(parse_seconds(bad), None, "{bad:?} must not parse");
         }
+    }
+
+    #[test]
+    fn durations_that_overflow_to_infinity_are_rejected() {
+        let huge = format!("{}d", "9".repeat(305));
+        assert_eq!(parse_signed_seconds(&huge), None);
+        assert_eq!(parse_signed_seconds(&format!("-{huge}")), None);
     }
 
     #[test]

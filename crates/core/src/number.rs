@@ -34,7 +34,9 @@ pub fn parse_bytes(text: &str) -> Option<f64> {
         "t" | "tb" | "tib" => 4,
         _ => return None,
     };
-    parse_decimal(number).map(|n| n * 1024_f64.powi(power))
+    parse_decimal(number)
+        .map(|n| n * 1024_f64.powi(power))
+        .filter(|b| b.is_finite())
 }
 
 /// Renders a finite number the way Nagios and graphers read it: `.` as the decimal point,
@@ -71,6 +73,11 @@ mod tests {
         for bad in ["", "MB", "5 MB", "5XB", "5%", "1e3"] {
             assert_eq!(parse_bytes(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn byte_counts_that_overflow_to_infinity_are_rejected() {
+        assert_eq!(parse_bytes(&format!("{}TB", "9".repeat(300))), None);
     }
 
     #[test]

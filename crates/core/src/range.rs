@@ -241,6 +241,16 @@ mod tests {
     }
 
     #[test]
+    fn unit_ranges_too_large_for_a_number_are_rejected() {
+        // Found by the `range` fuzz target's property: an end given as a number must not
+        // become infinity (no upper bound at all).
+        let days = format!("{}d", "9".repeat(305));
+        assert!(Range::parse_duration(&days).is_err());
+        assert!(Range::parse_duration(&format!("1:{days}")).is_err());
+        assert!(Range::parse_bytes(&format!("{}TB", "9".repeat(300))).is_err());
+    }
+
+    #[test]
     fn malformed_ranges_quote_the_text() {
         let cases = [
             ("abc", "'abc' is not a valid range: not a number"),

@@ -131,6 +131,39 @@ pub(crate) fn exchange<S: Socket>(
     Ok(response)
 }
 
+/// Reads one answer from `raw` exactly as [`exchange`] reads it from a socket after a
+/// `method` request: the entry point of the `docker_json` fuzz target, which has no socket.
+#[doc(hidden)]
+pub fn read_response(raw: &[u8], method: &str, max_body: usize) -> Result<Response, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let replay = Replay(io::Cursor::new(raw));
+    exchange(replay, method, "/", deadline, max_body).map_err(|error| error.to_string())
+}
+
+/// A recorded answer to read from; what is written to it is dropped.
+struct Replay<'a>(io::Cursor<&'a [u8]>);
+
+impl Read for Replay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Replay<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Socket for Replay<'_> {
+    fn limit_wait(&self, _: Duration) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Every read and write waits at most until the deadline.
 struct DeadlineSocket<S> {
     socket: S,
@@ -328,6 +361,22 @@ mod tests {
         );
         assert!(sent.ends_with("Connection: close\r\n\r\n"), "{sent}");
         response
+    }
+
+    #[test]
+    fn answers_read_from_bytes_as_from_a_socket() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        let response = read_response(raw, "GET", 1024).expect("an answer");
+        assert_eq!(response, answer(raw, 1024).expect("an answer"));
+        assert_eq!(response.body, b"abc");
+        assert_eq!(
+            read_response(raw, "HEAD", 1024).expect("an answer").body,
+            b""
+        );
+        assert_eq!(
+            read_response(raw, "GET", 2),
+            Err("the answer is larger than 2 bytes".to_owned())
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod stats;
 pub use address::EngineAddress;
 pub use client::{ApiVersion, DockerClient, EngineKind, MAX_API_VERSION};
 pub use error::EngineError;
+#[doc(hidden)]
+pub use http::{Response, read_response};
 pub use model::{
     ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CpuStats, CpuUsage,
     Health, HealthProbe, Healthcheck, HostConfig, Labels, MemoryStats, RestartPolicy, Stats,

@@ -52,9 +52,18 @@ fn to_seconds(seconds: i64, nanos: u32) -> f64 {
     seconds as f64 + f64::from(nanos) / 1e9
 }
 
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: RFC 3339 has four-digit years only.
+const RFC3339_SECONDS: std::ops::RangeInclusive<f64> = -62_135_596_800.0..=253_402_300_799.0;
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_rfc3339())
+        // A time outside those years (only ever read from a number) is written back as the
+        // number: RFC 3339 text for it would not read back.
+        if RFC3339_SECONDS.contains(&self.0) {
+            serializer.serialize_str(&self.to_rfc3339())
+        } else {
+            serializer.serialize_f64(self.0)
+        }
     }
 }
 
@@ -126,6 +135,19 @@ mod tests {
         for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-02-05"] {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn times_beyond_year_9999_are_written_as_numbers_that_read_back() {
+        // Found by the `heartbeat` fuzz target: `{"timestamp":888888967296}` read fine but
+        // was written as "+30137-10-08T18:01:36.000000+00:00", which does not read.
+        for seconds in [888_888_967_296.0, -1e15, 1e300] {
+            let written = serde_json::to_string(&Timestamp(seconds)).expect("serializes");
+            let back: Timestamp = serde_json::from_str(&written).expect("reads back");
+            assert_eq!(back.0, seconds, "{written}");
+        }
+        let last = serde_json::to_string(&Timestamp(253_402_300_799.0)).expect("serializes");
+        assert_eq!(last, r#""9999-12-31T23:59:59.000000+00:00""#);
     }
 
     #[test]
