@@ -41,6 +41,20 @@ def stripped_size(path):
         return os.path.getsize(out)
 
 
+# Debian's monitoring-plugins-standard only recommends the libraries check_curl links to, so
+# an install without recommends leaves it unable to start.
+CHECK_CURL_LIBRARIES = {"liburiparser.so.1": "liburiparser1", "libcurl.so.4": "libcurl4"}
+
+
+def missing_libraries(path):
+    """The Debian packages of the shared libraries `ldd` cannot find for `path`."""
+    if not os.access(path, os.X_OK) or not shutil.which("ldd"):
+        return []
+    done = subprocess.run(["ldd", path], capture_output=True, text=True, check=False)
+    absent = [line.split()[0] for line in done.stdout.splitlines() if "not found" in line]
+    return [CHECK_CURL_LIBRARIES.get(lib, lib) for lib in absent]
+
+
 def first_line(argv):
     """The first line a command prints (stdout, else stderr), or '?'."""
     try:

@@ -47,7 +47,8 @@ import tempfile
 import threading
 import time
 
-from benchlib import apt_install, first_line, median_ms, peak_rss_kib, stripped_size
+from benchlib import (apt_install, first_line, median_ms, missing_libraries, peak_rss_kib,
+                      stripped_size)
 
 PLUGINS = "/usr/lib/nagios/plugins"
 HEALTH_BODY = json.dumps(
@@ -74,6 +75,7 @@ def ensure_tools(c_http, c_curl, install):
         missing.append("monitoring-plugins-basic")
     if not os.access(c_curl, os.X_OK):
         missing.append("monitoring-plugins-standard")
+    missing += missing_libraries(c_curl)
     if not shutil.which("hyperfine"):
         missing.append("hyperfine")
     if not os.access("/usr/bin/time", os.X_OK):
