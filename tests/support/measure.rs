@@ -114,13 +114,33 @@ pub fn measure(command: &mut Command) -> Measured {
             )
         })
     };
-    Measured {
+    let measured = Measured {
         code: signal.map_or_else(|| status.code().unwrap_or(-1), |n| -n),
         stdout: text(stdout.join().expect("stdout reader"), "stdout"),
         stderr: text(stderr.join().expect("stderr reader"), "stderr"),
         took,
         peak_rss_kib,
+    };
+    // The figures behind each hostile case, for `cargo test hostile -- --nocapture`.
+    let program = Path::new(command.get_program())
+        .file_name()
+        .unwrap_or_default();
+    let mut what = std::iter::once(program)
+        .chain(command.get_args())
+        .map(|word| word.to_string_lossy().escape_debug().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some((end, _)) = what.char_indices().nth(160) {
+        what.truncate(end);
+        what.push('…');
     }
+    eprintln!(
+        "measured: exit {}, {} ms, {} KiB peak: {what}",
+        measured.code,
+        took.as_millis(),
+        measured.peak_rss_kib
+    );
+    measured
 }
 
 impl Measured {
