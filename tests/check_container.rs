@@ -83,39 +83,14 @@ const PODMAN_CONTAINERS: [(&str, &str); 6] = [
     ),
 ];
 
-/// A fake engine serving one recorded set: the ping, the list (chunked, as Docker sends
-/// it), each inspect (Content-Length), and any `extra` routes.
+/// A fake engine serving one recorded set, with any `extra` routes.
 fn recorded_engine(dir: &Path, set: &str, extra: Vec<(String, Reply)>) -> FakeEngine {
     let containers: &[(&str, &str)] = if set == DOCKER {
         &DOCKER_CONTAINERS
     } else {
         &PODMAN_CONTAINERS
     };
-    let mut routes: Vec<(String, Reply)> = vec![
-        (
-            "GET /_ping".into(),
-            Reply::recorded_framed(&format!("{set}/ping.http"), Framing::Close),
-        ),
-        (
-            "GET /containers/json?all=1".into(),
-            Reply::recorded_framed(
-                &format!("{set}/containers_json_all.http"),
-                Framing::Chunked(1000),
-            ),
-        ),
-    ];
-    for (id, fixture) in containers {
-        routes.push((
-            format!("GET /containers/{id}/json"),
-            Reply::recorded(&format!("{set}/{fixture}.http")),
-        ));
-    }
-    routes.extend(extra);
-    let routes = routes
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    FakeEngine::start(&dir.join("engine.sock"), routes)
+    FakeEngine::recorded(&dir.join("engine.sock"), set, containers, extra)
 }
 
 fn check(engine: &FakeEngine, args: &[&str]) -> Run {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::check_procs::{Children, NamedProgram, wait_for_comm};
-use crate::support::fake_engine::{FakeEngine, Framing, Reply};
+use crate::support::fake_engine::FakeEngine;
 use crate::support::http_server::{Route, TestServer};
 use crate::support::{Run, bin, heartbeat_file, run_bounded, whole_system_lock};
 
@@ -748,33 +748,11 @@ fn strings(args: &[&str]) -> Vec<String> {
 
 /// The fake engine serving the recorded Docker 20.10 answers for CONTAINERS.
 fn docker_engine(socket: &Path) -> FakeEngine {
-    let set = "docker-20.10.24";
-    let mut routes: Vec<(String, Reply)> = vec![
-        (
-            "GET /_ping".into(),
-            Reply::recorded_framed(&format!("{set}/ping.http"), Framing::Close),
-        ),
-        (
-            "GET /containers/json?all=1".into(),
-            Reply::recorded_framed(
-                &format!("{set}/containers_json_all.http"),
-                Framing::Chunked(1000),
-            ),
-        ),
-    ];
-    for (_, id, fixture) in CONTAINERS {
-        routes.push((
-            format!("GET /containers/{id}/json"),
-            Reply::recorded(&format!("{set}/{fixture}.http")),
-        ));
-    }
-    FakeEngine::start(
-        socket,
-        routes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect(),
-    )
+    let containers: Vec<(&str, &str)> = CONTAINERS
+        .iter()
+        .map(|&(_, id, fixture)| (id, fixture))
+        .collect();
+    FakeEngine::recorded(socket, "docker-20.10.24", &containers, Vec::new())
 }
 
 #[test]

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::fake_engine::{FakeEngine, Framing, Reply};
+use crate::support::fake_engine::FakeEngine;
 use crate::support::http_server::{Route, TestServer};
 use crate::support::{Run, bin, heartbeat_file, run_bounded, timestamp, whole_system_lock, write};
 
@@ -695,33 +695,7 @@ const CONTAINERS: [(&str, &str); 3] = [
 
 /// A fake engine replaying the recorded Docker 20.10 answers for [`CONTAINERS`].
 fn docker_engine(socket: &Path) -> FakeEngine {
-    let set = "docker-20.10.24";
-    let mut routes: Vec<(String, Reply)> = vec![
-        (
-            "GET /_ping".into(),
-            Reply::recorded_framed(&format!("{set}/ping.http"), Framing::Close),
-        ),
-        (
-            "GET /containers/json?all=1".into(),
-            Reply::recorded_framed(
-                &format!("{set}/containers_json_all.http"),
-                Framing::Chunked(1000),
-            ),
-        ),
-    ];
-    for (id, fixture) in CONTAINERS {
-        routes.push((
-            format!("GET /containers/{id}/json"),
-            Reply::recorded(&format!("{set}/{fixture}.http")),
-        ));
-    }
-    FakeEngine::start(
-        socket,
-        routes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect(),
-    )
+    FakeEngine::recorded(socket, "docker-20.10.24", &CONTAINERS, Vec::new())
 }
 
 const SPRING_UP: &str = r#"{"status":"UP","components":{"db":{"status":"UP","details":{"database":"PostgreSQL"}},"diskSpace":{"status":"UP"}}}"#;

@@ -250,6 +250,42 @@ impl FakeEngine {
         FakeEngine::serving(listener, socket.to_owned(), address, routes)
     }
 
+    /// Serves one recorded set (a folder under the fixtures) on `socket`: its ping, its
+    /// container list (chunked, as Docker sends it), the inspect answer of each
+    /// `(id, fixture)` in `containers` (Content-Length), then the `extra` routes.
+    pub fn recorded(
+        socket: &Path,
+        set: &str,
+        containers: &[(&str, &str)],
+        extra: Vec<(String, Reply)>,
+    ) -> FakeEngine {
+        let mut routes: Vec<(String, Reply)> = vec![
+            (
+                "GET /_ping".into(),
+                Reply::recorded_framed(&format!("{set}/ping.http"), Framing::Close),
+            ),
+            (
+                "GET /containers/json?all=1".into(),
+                Reply::recorded_framed(
+                    &format!("{set}/containers_json_all.http"),
+                    Framing::Chunked(1000),
+                ),
+            ),
+        ];
+        for (id, fixture) in containers {
+            routes.push((
+                format!("GET /containers/{id}/json"),
+                Reply::recorded(&format!("{set}/{fixture}.http")),
+            ));
+        }
+        routes.extend(extra);
+        let routes = routes
+            .iter()
+            .map(|(route, reply)| (route.as_str(), reply.clone()))
+            .collect();
+        FakeEngine::start(socket, routes)
+    }
+
     /// The same on a TCP port of 127.0.0.1.
     pub fn start_tcp(routes: Vec<(&str, Reply)>) -> FakeEngine {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
