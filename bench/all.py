@@ -27,6 +27,7 @@ The per-plugin scripts (bench/check_*.py, bench/heartbeat.sh) go deeper into eac
 
 import argparse
 import datetime
+import importlib.util
 import os
 import shutil
 import signal
@@ -176,11 +177,11 @@ def container_cases(table, bin_dir):
 
 def check_docker_module():
     """The file that holds check_docker's code (its console script is a stub), or None."""
-    done = subprocess.run([sys.executable, "-c", "import check_docker.check_docker as m; print(m.__file__)"],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not done.stdout.strip():
+    try:
+        spec = importlib.util.find_spec("check_docker.check_docker")
+    except ImportError:
         return None
-    return done.stdout.strip()
+    return spec.origin if spec else None
 
 
 def sizes(bin_dir):
