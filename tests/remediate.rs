@@ -707,3 +707,140 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// remediate with this configuration text, in a directory of its own.
+fn remediate_with(dir: &Path, config: &str, args: &[&str]) -> Run {
+    let path = dir.join("remediate.toml");
+    std::fs::write(&path, config).expect("config");
+    let mut command = Command::new(bin("remediate"));
+    command.arg("-c").arg(&path).args(args);
+    run_bounded(&mut command, Duration::from_secs(30))
+}
+
+#[test]
+fn status_as_a_plugin_says_why_on_stdout_and_exits_3_when_it_cannot_read_its_inputs() {
+    let mut command = Command::new(bin("remediate"));
+    command.args([
+        "-c",
+        "/nonexistent/remediate.toml",
+        "status",
+        "--output-format",
+        "nagios",
+    ]);
+    let missing = run_bounded(&mut command, Duration::from_secs(10));
+    assert_eq!(missing.code, 3, "{}{}", missing.stdout, missing.stderr);
+    assert!(
+        missing
+            .stdout
+            .starts_with("REMEDIATE UNKNOWN: cannot read /nonexistent/remediate.toml"),
+        "{}",
+        missing.stdout
+    );
+    assert_eq!(missing.stdout.lines().count(), 1, "{}", missing.stdout);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = remediate_with(
+        dir.path(),
+        "[services.web]\ncheck = { http = [\"http://127.0.0.1/\"] }\nrecovery = [\"flush\"]\n",
+        &["status", "--output-format", "nagios"],
+    );
+    assert_eq!(broken.code, 3, "{}{}", broken.stdout, broken.stderr);
+    assert!(
+        broken.stdout.starts_with("REMEDIATE UNKNOWN: ") && broken.stdout.contains("1 problem"),
+        "{}",
+        broken.stdout
+    );
+    assert_eq!(broken.stdout.lines().count(), 1, "{}", broken.stdout);
+
+    let db = dir.path().join("not-ours.db");
+    std::fs::write(&db, "not a database at all, just text that fills a page").expect("db");
+    let not_ours = remediate_with(
+        dir.path(),
+        &format!(
+            "db_path = \"{}\"\n[services.web]\ncheck = {{ http = [\"http://127.0.0.1/\"] }}\n",
+            db.display()
+        ),
+        &["status", "--output-format", "nagios"],
+    );
+    assert_eq!(not_ours.code, 3, "{}{}", not_ours.stdout, not_ours.stderr);
+    assert!(
+        not_ours.stdout.starts_with("REMEDIATE UNKNOWN: ")
+            && not_ours.stdout.contains("is not a remediate database"),
+        "{}",
+        not_ours.stdout
+    );
+}
+
+#[test]
+fn validate_reports_plugin_arguments_the_plugin_would_refuse_with_their_location() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = remediate_with(
+        dir.path(),
+        "[services.db]\ncheck = { procs = [\"-C\", \"postgres\", \"--no-such-option\"] }\n\
+         [services.web]\ncheck = { http = [\"http://127.0.0.1/\", \"-w\", \"soon\"] }\n",
+        &["validate"],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("2 problems")
+            && run
+                .stderr
+                .contains("services.db.check.procs: check_procs: ")
+            && run.stderr.contains("--no-such-option")
+            && run
+                .stderr
+                .contains("services.web.check.http: check_http_health: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_dry_run_changes_nothing_stall_detection_keeps_and_a_pass_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hb = dir.path().join("worker.json");
+    let now = triage_heartbeat::Timestamp::now().to_rfc3339();
+    std::fs::write(
+        &hb,
+        format!(r#"{{"timestamp":"{now}","iteration":7,"interval_s":10}}"#),
+    )
+    .expect("heartbeat");
+    let config = format!(
+        "db_path = \"{db}\"\n[services.worker]\n\
+         check = {{ heartbeat = \"{hb}\", max_age = \"5m\", stall = \"10m\" }}\n\
+         commands = {{ start = \"true\" }}\nrecovery = [\"kill\", \"start\"]\n",
+        db = dir.path().join("state/remediate.db").display(),
+        hb = hb.display()
+    );
+    let stall = dir.path().join("state/stall");
+    let dry = remediate_with(dir.path(), &config, &["run", "worker", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}{}", dry.stdout, dry.stderr);
+    assert!(dry.stdout.contains("would run 2 steps"), "{}", dry.stdout);
+    assert!(!stall.exists(), "the dry run wrote stall state");
+    let pass = remediate_with(dir.path(), &config, &["check"]);
+    assert_eq!(pass.code, 0, "{}{}", pass.stdout, pass.stderr);
+    assert!(stall.exists(), "a pass records what stall detection saw");
+}
+
+#[test]
+fn an_unreadable_heartbeat_fails_kill_so_start_never_launches_a_second_copy() {
+    let setup = Setup::new("");
+    std::fs::write(setup.heartbeat(), "{\"timestamp\": ").expect("torn heartbeat");
+    let run = setup.remediate(&["run", "demo"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("demo: ran 1 steps (run 1, aborted)\n")
+            && run
+                .stdout
+                .contains("1. kill: cannot tell which process to kill: "),
+        "{}",
+        run.stdout
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        std::fs::read_to_string(setup.heartbeat()).expect("heartbeat"),
+        "{\"timestamp\": ",
+        "start ran: a second copy now writes the heartbeat"
+    );
+}

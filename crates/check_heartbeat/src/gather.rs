@@ -56,32 +56,59 @@ fn glob_matches(pattern: &CString, name: &[u8]) -> bool {
     unsafe { libc::fnmatch(pattern.as_ptr(), name.as_ptr(), libc::FNM_PERIOD) == 0 }
 }
 
+/// What reading a path takes from the command line (or from a caller with typed settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadSettings {
+    /// Judge the modification time, not a JSON heartbeat.
+    pub mtime: bool,
+    /// Follow a symlink at the path.
+    pub follow_symlinks: bool,
+    /// Do not ask about the heartbeat's PID.
+    pub ignore_pid: bool,
+    /// Track `iteration` for stall detection.
+    pub track_stall: bool,
+}
+
+impl ReadSettings {
+    /// The settings the command line asks for.
+    pub fn from_args(args: &Args) -> ReadSettings {
+        ReadSettings {
+            mtime: args.mtime,
+            follow_symlinks: args.follow_symlinks,
+            ignore_pid: args.ignore_pid,
+            track_stall: args.stall_warning.or(args.stall_critical).is_some(),
+        }
+    }
+}
+
 /// Everything knowable about one path. Invalid JSON is not retried here: [`gather_all`]
-/// retries every invalid file together after one wait.
-pub fn gather(path: &Path, args: &Args, host: &HostFacts, stall: &StallStore) -> SourceFacts {
-    let found = if args.mtime {
-        match file_mtime(path, args.follow_symlinks) {
+/// and [`gather_retried`] retry it after one wait.
+pub fn gather(
+    path: &Path,
+    settings: &ReadSettings,
+    host: &HostFacts,
+    stall: &StallStore,
+) -> SourceFacts {
+    let found = if settings.mtime {
+        match file_mtime(path, settings.follow_symlinks) {
             Ok(mtime) => Found::Modified(mtime),
             Err(error) => from_read_error(error),
         }
     } else {
         let options = ReadOptions {
-            follow_symlinks: args.follow_symlinks,
+            follow_symlinks: settings.follow_symlinks,
             ..ReadOptions::default()
         };
         match read_heartbeat_once(path, &options) {
             Ok(heartbeat) => {
                 let process = heartbeat
                     .pid
-                    .filter(|_| !args.ignore_pid)
+                    .filter(|_| !settings.ignore_pid)
                     .map(process_facts);
-                let stall = match (
-                    args.stall_warning.or(args.stall_critical),
-                    heartbeat.iteration,
-                ) {
-                    (None, _) => StallFact::NotTracked,
-                    (Some(_), None) => StallFact::NoIteration,
-                    (Some(_), Some(iteration)) => {
+                let stall = match (settings.track_stall, heartbeat.iteration) {
+                    (false, _) => StallFact::NotTracked,
+                    (true, None) => StallFact::NoIteration,
+                    (true, Some(iteration)) => {
                         stall.observe(path, &key_of(path, &heartbeat), iteration, host.now)
                     }
                 };
@@ -104,19 +131,37 @@ pub fn gather(path: &Path, args: &Args, host: &HostFacts, stall: &StallStore) ->
 /// them after a single wait, so a directory of broken files costs 50 ms, not 50 ms each.
 pub fn gather_all(
     paths: &[PathBuf],
-    args: &Args,
+    settings: &ReadSettings,
     host: &HostFacts,
     stall: &StallStore,
 ) -> Vec<SourceFacts> {
-    let mut facts: Vec<SourceFacts> = paths.iter().map(|p| gather(p, args, host, stall)).collect();
+    let mut facts: Vec<SourceFacts> = paths
+        .iter()
+        .map(|p| gather(p, settings, host, stall))
+        .collect();
     let invalid = |f: &SourceFacts| matches!(f.found, Found::Invalid(_));
     if facts.iter().any(invalid) {
         std::thread::sleep(triage_heartbeat::TORN_READ_RETRY);
         for fact in facts.iter_mut().filter(|f| invalid(f)) {
-            *fact = gather(&fact.path.clone(), args, host, stall);
+            *fact = gather(&fact.path.clone(), settings, host, stall);
         }
     }
     facts
+}
+
+/// One path's facts, read once more after the wait when caught mid-write.
+pub fn gather_retried(
+    path: &Path,
+    settings: &ReadSettings,
+    host: &HostFacts,
+    stall: &StallStore,
+) -> SourceFacts {
+    gather_all(&[path.to_path_buf()], settings, host, stall)
+        .pop()
+        .unwrap_or_else(|| SourceFacts {
+            path: path.to_path_buf(),
+            found: Found::Missing,
+        })
 }
 
 /// The name a heartbeat goes by: its `process_key`, else the file's stem.

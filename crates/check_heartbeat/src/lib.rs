@@ -47,12 +47,29 @@ pub fn check(args: &Args, context: &Context) -> Result<CheckResult, gather::DirE
         None => stall::StallStore::unused(),
     };
     let policy = judge::Policy::from_args(args);
-    let mut verdicts: Vec<judge::Verdict> = gather::gather_all(&paths, args, &host, &store)
+    let settings = gather::ReadSettings::from_args(args);
+    let mut verdicts: Vec<judge::Verdict> = gather::gather_all(&paths, &settings, &host, &store)
         .iter()
         .map(|facts| judge::judge(facts, &host, &policy))
         .collect();
     disambiguate_keys(&mut verdicts, &paths);
     Ok(report::report(&verdicts, args.mtime, context.verbose))
+}
+
+/// One heartbeat file judged as the check judges it, with the facts it was judged on, so
+/// a caller that acts on the heartbeat's process (remediate's `kill`) uses the very read
+/// that was judged, never a second one.
+pub fn check_file(
+    path: &std::path::Path,
+    settings: &gather::ReadSettings,
+    policy: &judge::Policy,
+    stall: &stall::StallStore,
+    verbose: u8,
+) -> (CheckResult, facts::SourceFacts) {
+    let host = gather::host_facts();
+    let facts = gather::gather_retried(path, settings, &host, stall);
+    let verdict = judge::judge(&facts, &host, policy);
+    (report::report(&[verdict], policy.mtime, verbose), facts)
 }
 
 /// Two files with one `process_key` would share perfdata labels; the later ones fall back

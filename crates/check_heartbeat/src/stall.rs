@@ -20,6 +20,7 @@ struct StallRecord {
 #[derive(Debug)]
 pub struct StallStore {
     dir: Result<StateDir, String>,
+    read_only: bool,
 }
 
 impl StallStore {
@@ -27,6 +28,7 @@ impl StallStore {
     pub fn unused() -> StallStore {
         StallStore {
             dir: Err("stall detection not enabled".to_owned()),
+            read_only: true,
         }
     }
 
@@ -34,6 +36,16 @@ impl StallStore {
     pub fn open(explicit: Option<&Path>) -> StallStore {
         StallStore {
             dir: StateDir::open(explicit),
+            read_only: false,
+        }
+    }
+
+    /// Reads the records in `explicit` (or the default directory) and never writes: for a
+    /// dry run, which must change nothing, so the next real check sees what it would have.
+    pub fn read_only(explicit: Option<&Path>) -> StallStore {
+        StallStore {
+            dir: StateDir::existing(explicit),
+            read_only: true,
         }
     }
 
@@ -52,6 +64,9 @@ impl StallStore {
             Some(_) => StallFact::Progressed,
             None => StallFact::FirstSeen,
         };
+        if self.read_only {
+            return fact;
+        }
         let record = StallRecord {
             iteration,
             since: now,
@@ -91,6 +106,30 @@ mod tests {
             store.observe(Path::new("/other/w.json"), "w", 6, 1110.0),
             StallFact::FirstSeen
         );
+    }
+
+    #[test]
+    fn a_read_only_store_sees_the_records_and_writes_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hb = Path::new("/run/app/w.json");
+        let looking = StallStore::read_only(Some(dir.path()));
+        assert_eq!(looking.observe(hb, "w", 5, 1000.0), StallFact::FirstSeen);
+        assert_eq!(looking.observe(hb, "w", 5, 1030.0), StallFact::FirstSeen);
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+        let recording = StallStore::open(Some(dir.path()));
+        assert_eq!(recording.observe(hb, "w", 5, 1000.0), StallFact::FirstSeen);
+        assert_eq!(
+            looking.observe(hb, "w", 5, 1030.0),
+            StallFact::Unchanged(30.0)
+        );
+        assert_eq!(
+            recording.observe(hb, "w", 5, 1060.0),
+            StallFact::Unchanged(60.0)
+        );
+        let missing = dir.path().join("not-made");
+        let absent = StallStore::read_only(Some(&missing));
+        assert_eq!(absent.observe(hb, "w", 5, 1000.0), StallFact::FirstSeen);
+        assert!(!missing.exists());
     }
 
     #[test]

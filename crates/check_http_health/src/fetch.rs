@@ -21,9 +21,6 @@ use crate::cli::{Args, OnRedirect};
 use crate::request::RequestSpec;
 use crate::target::{Pin, Target, bracketed};
 
-/// Where Debian keeps the system's trusted CAs (update-ca-certificates).
-const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
-
 /// What the server answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exchange {
@@ -272,14 +269,14 @@ fn tls_config(args: &Args, target: &Target) -> Result<TlsConfig, FetchError> {
 
 /// The system's trusted CAs, or webpki's built-in roots on a system without the bundle.
 pub fn system_root_certs() -> Result<RootCerts, FetchError> {
-    let bundle = std::path::Path::new(SYSTEM_CA_BUNDLE);
-    if !bundle.exists() {
-        return Ok(RootCerts::WebPki);
-    }
-    Ok(RootCerts::new_with_certs(&read_certificates(
-        bundle,
-        "system CA bundle",
-    )?))
+    let roots = triage_os::system_root_certs().map_err(|e| FetchError::Setup(e.to_string()))?;
+    Ok(match roots {
+        triage_os::RootCerts::System(certs) => certs
+            .iter()
+            .map(|der| Certificate::from_der(der).to_owned())
+            .into(),
+        triage_os::RootCerts::BuiltIn => RootCerts::WebPki,
+    })
 }
 
 fn read_file(path: &std::path::Path, option: &str) -> Result<Vec<u8>, FetchError> {

@@ -16,6 +16,9 @@ use crate::number::format_number;
 use crate::output::CheckResult;
 use crate::state::State;
 
+// The clock lives in the leaf crate so libraries can read it without the runner.
+pub use triage_os::now_unix;
+
 /// A plugin's names: the binary (`check_heartbeat`) and its service prefix (`HEARTBEAT`).
 #[derive(Debug, Clone, Copy)]
 pub struct Plugin {
@@ -60,14 +63,6 @@ impl Context {
             |deadline| deadline + std::time::Duration::from_millis(250),
         )
     }
-}
-
-/// Now, as seconds since the epoch (0 if the clock is before 1970).
-pub fn now_unix() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 /// Set when a final line has been written, so the watchdog and the main path never both
@@ -121,14 +116,37 @@ where
         deadline,
         verbose: common.verbose.min(3),
     };
-    let result = check(&parsed, &context)
-        .unwrap_or_else(|error| CheckResult::new(State::Unknown, error.to_string()));
+    let result = check(&parsed, &context);
+    finish(plugin.name, &service, common.output_format, result)
+}
+
+/// Runs a check that belongs to a bigger command line (remediate's `status
+/// --output-format`) as a plugin: the same panic hook, rendering and exit codes as
+/// [`run`], its error as `SERVICE UNKNOWN: why`. No deadline: the caller bounds its I/O.
+pub fn report<E, F>(plugin: Plugin, format: crate::OutputFormat, check: F) -> ExitCode
+where
+    E: Display,
+    F: FnOnce() -> Result<CheckResult, E>,
+{
+    install_panic_hook(plugin.service);
+    let _ = SERVICE.set(plugin.service.to_owned());
+    finish(plugin.name, plugin.service, format, check())
+}
+
+/// Renders a check's result (or its error as UNKNOWN) once and returns its exit code.
+fn finish<E: Display>(
+    name: &str,
+    service: &str,
+    format: crate::OutputFormat,
+    result: Result<CheckResult, E>,
+) -> ExitCode {
+    let result = result.unwrap_or_else(|error| CheckResult::new(State::Unknown, error.to_string()));
     let report = Report {
-        plugin: plugin.name,
-        service: &service,
+        plugin: name,
+        service,
         result: &result,
     };
-    emit(&report.render(common.output_format, DEFAULT_OUTPUT_LIMIT));
+    emit(&report.render(format, DEFAULT_OUTPUT_LIMIT));
     result.state.into()
 }
 

@@ -24,6 +24,12 @@ impl StateDir {
         Ok(StateDir { dir })
     }
 
+    /// `explicit` or the default directory as it is, never created: for reading only.
+    pub fn existing(explicit: Option<&Path>) -> Result<StateDir, String> {
+        let dir = explicit.map_or_else(default_state_dir, |dir| Ok(dir.to_path_buf()))?;
+        Ok(StateDir { dir })
+    }
+
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.dir

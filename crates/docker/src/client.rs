@@ -218,7 +218,7 @@ impl DockerClient {
                 address: self.address.to_string(),
                 what,
                 reason: match other {
-                    HttpError::Io(io) => triage_core::describe_io(&io),
+                    HttpError::Io(io) => triage_os::describe_io(&io),
                     other => other.to_string(),
                 },
             },

@@ -97,6 +97,6 @@ fn connect_reason(error: &io::Error, unix: bool) -> String {
         (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, _) => {
             "no answer before the deadline".to_owned()
         }
-        _ => triage_core::describe_io(error),
+        _ => triage_os::describe_io(error),
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::document::Heartbeat;
-use triage_core::describe_io as describe;
+use triage_os::describe_io as describe;
 
 /// Heartbeats are a few hundred bytes; anything past this is not one.
 pub const MAX_HEARTBEAT_BYTES: u64 = 1024 * 1024;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Timestamp(pub f64);
 
-pub use triage_core::runner::now_unix;
+pub use triage_os::now_unix;
 
 impl Timestamp {
     /// The current time.

@@ -11,7 +11,7 @@ use triage_proc::{Pid, ProcessIdentity};
 
 use crate::document::Heartbeat;
 use crate::timestamp::Timestamp;
-use triage_core::describe_io as describe;
+use triage_os::describe_io as describe;
 
 /// Why a heartbeat could not be written.
 #[derive(Debug, thiserror::Error)]

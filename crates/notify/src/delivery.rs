@@ -4,10 +4,9 @@
 use std::io::Read;
 use std::time::Duration;
 
-use triage_core::number::format_number;
 use ureq::Agent;
 use ureq::http::HeaderMap;
-use ureq::tls::TlsConfig;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::redact::scrub;
 
@@ -57,8 +56,13 @@ pub(crate) fn agent_for(url: &str, timeout: Duration) -> Result<Agent, String> {
         .user_agent(concat!("triage-notify/", env!("CARGO_PKG_VERSION")));
     // Parsing the system bundle costs about half a millisecond: only for https.
     let config = if url.starts_with("https:") {
-        let roots = triage_check_http_health::fetch::system_root_certs()
-            .map_err(|error| error.to_string())?;
+        let roots = match triage_os::system_root_certs().map_err(|error| error.to_string())? {
+            triage_os::RootCerts::System(certs) => certs
+                .iter()
+                .map(|der| Certificate::from_der(der).to_owned())
+                .into(),
+            triage_os::RootCerts::BuiltIn => RootCerts::WebPki,
+        };
         config.tls_config(TlsConfig::builder().root_certs(roots).build())
     } else {
         config
@@ -134,7 +138,7 @@ fn describe_error(error: ureq::Error, url: &str, timeout: Duration) -> String {
                 .and_then(|inner| inner.downcast_ref::<ureq::Error>())
             {
                 Some(ureq::Error::Timeout(_)) => timed_out(),
-                _ => scrub(&triage_core::describe_io(&io), url),
+                _ => scrub(&triage_os::describe_io(&io), url),
             },
         },
         ureq::Error::ConnectionFailed => "cannot connect".to_owned(),
@@ -145,10 +149,16 @@ fn describe_error(error: ureq::Error, url: &str, timeout: Duration) -> String {
     }
 }
 
-/// `5 s`, `0.25 s`.
+/// `5 s`, `0.25 s`: at most six decimals and no trailing zeros, as perfdata writes seconds
+/// (counted in whole microseconds here, so notify needs no float formatting from core).
 pub(crate) fn seconds(duration: Duration) -> String {
-    let number = format_number(duration.as_secs_f64()).unwrap_or_else(|| "?".to_owned());
-    format!("{number} s")
+    let micros = (duration.as_nanos() + 500) / 1_000;
+    let (whole, fraction) = (micros / 1_000_000, micros % 1_000_000);
+    if fraction == 0 {
+        return format!("{whole} s");
+    }
+    let fraction = format!("{fraction:06}");
+    format!("{whole}.{} s", fraction.trim_end_matches('0'))
 }
 
 #[cfg(test)]
@@ -178,5 +188,16 @@ mod tests {
     fn seconds_drop_a_zero_fraction() {
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
         assert_eq!(seconds(Duration::from_millis(250)), "0.25 s");
+        assert_eq!(seconds(Duration::from_secs(120)), "120 s");
+        assert_eq!(seconds(Duration::from_millis(1_500)), "1.5 s");
+    }
+
+    #[test]
+    fn seconds_keep_at_most_six_decimals_rounded() {
+        assert_eq!(seconds(Duration::ZERO), "0 s");
+        assert_eq!(seconds(Duration::from_nanos(400)), "0 s");
+        assert_eq!(seconds(Duration::from_nanos(1_500)), "0.000002 s");
+        assert_eq!(seconds(Duration::from_nanos(1_000_000_400)), "1 s");
+        assert_eq!(seconds(Duration::from_nanos(2_999_999_700)), "3 s");
     }
 }

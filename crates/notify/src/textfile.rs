@@ -12,7 +12,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use triage_core::describe_io;
+use triage_os::describe_io;
 
 pub use exposition::{Exposition, ExpositionError, Family, MetricKind};
 

@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use triage_core::State;
 use triage_core::cli::{VERSION, parse_duration};
+
+use crate::model::StateType;
 
 /// Checks services and runs their recovery pipelines, safely and on the record.
 #[derive(Debug, Parser)]
@@ -64,23 +67,23 @@ Exit 0: handled or ignored; 1: the pipeline could not be started."
         /// The service, as named in remediate's configuration.
         service: String,
         /// The state (OK, WARNING, CRITICAL, UNKNOWN), Nagios's form.
-        #[arg(value_name = "STATE", conflicts_with = "state")]
-        state_arg: Option<String>,
+        #[arg(value_name = "STATE", conflicts_with = "state", value_parser = parse_event_state)]
+        state_arg: Option<State>,
         /// SOFT or HARD, Nagios's form.
-        #[arg(value_name = "STATETYPE", conflicts_with = "state_type")]
-        state_type_arg: Option<String>,
+        #[arg(value_name = "STATETYPE", conflicts_with = "state_type", value_parser = parse_state_type)]
+        state_type_arg: Option<StateType>,
         /// The check attempt, Nagios's form.
-        #[arg(value_name = "ATTEMPT", conflicts_with = "attempt")]
-        attempt_arg: Option<String>,
+        #[arg(value_name = "ATTEMPT", conflicts_with = "attempt", value_parser = parse_attempt)]
+        attempt_arg: Option<u32>,
         /// The state, Icinga 2's form.
-        #[arg(short = 's', long = "state", value_name = "STATE")]
-        state: Option<String>,
+        #[arg(short = 's', long = "state", value_name = "STATE", value_parser = parse_event_state)]
+        state: Option<State>,
         /// SOFT or HARD, Icinga 2's form.
-        #[arg(short = 't', long = "state-type", value_name = "TYPE")]
-        state_type: Option<String>,
+        #[arg(short = 't', long = "state-type", value_name = "TYPE", value_parser = parse_state_type)]
+        state_type: Option<StateType>,
         /// The check attempt, Icinga 2's form.
-        #[arg(short = 'a', long = "attempt", value_name = "N")]
-        attempt: Option<String>,
+        #[arg(short = 'a', long = "attempt", value_name = "N", value_parser = parse_attempt)]
+        attempt: Option<u32>,
         /// Who is calling, for the audit log [default: nagios for the positional form,
         /// icinga for -s -t -a].
         #[arg(long = "source", value_name = "SOURCE", value_parser = ["nagios", "icinga", "cli"])]
@@ -177,4 +180,23 @@ remediate maint --list\n  remediate maint api --end"
     },
     /// Check the configuration and print every problem.
     Validate,
+}
+
+/// An event's state: OK, WARNING, CRITICAL or UNKNOWN (any case, or 0-3).
+pub fn parse_event_state(text: &str) -> Result<State, String> {
+    text.parse()
+        .map_err(|_| format!("'{text}' is not OK, WARNING, CRITICAL or UNKNOWN"))
+}
+
+/// An event's state type: SOFT or HARD (any case, or Icinga's 0 and 1).
+pub fn parse_state_type(text: &str) -> Result<StateType, String> {
+    text.parse()
+        .map_err(|error: crate::model::StateTypeParseError| error.to_string())
+}
+
+/// An event's check attempt: a whole number.
+pub fn parse_attempt(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not an attempt number"))
 }

@@ -1,12 +1,15 @@
 //! What a check result means for a service: healthy (and recovered?), still failing,
 //! waiting for its dependency or its grace period, out of budget, or due for its recovery
 //! pipeline; and who is to be told. Pure: the prior state and what was seen in, the
-//! verdict and the next state out.
+//! verdict and the next state out. Reasons are typed; their words are their `Display`.
+
+use std::fmt;
 
 use triage_core::State;
+use triage_core::duration::format_duration;
 
 use crate::config::{NotificationKind, Service};
-use crate::store::{ServiceState, ServiceStatus};
+use crate::model::{RunId, ServiceState, ServiceStatus, Time};
 
 /// What to do about a service after its check.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,22 @@ pub enum Verdict {
     },
     /// Another remediate process is running its pipeline right now.
     BeingRemediated,
+}
+
+impl Verdict {
+    /// The line a pass writes to the audit log for this verdict: acting, and refusing to
+    /// act. Routine verdicts (healthy, failing n of m, grace) are in the checks already.
+    pub fn audit_line(&self) -> Option<String> {
+        match self {
+            Verdict::Remediate { attempt } => Some(format!("remediate (attempt {attempt})")),
+            Verdict::Exhausted { until, newly: true } => Some(format!(
+                "EXHAUSTED: budget spent, no action before {}",
+                Time(*until)
+            )),
+            Verdict::Healthy { recovered: true } => Some("recovered".into()),
+            _ => None,
+        }
+    }
 }
 
 /// What a pass saw of a service.
@@ -254,7 +273,7 @@ pub enum EventVerdict {
     /// OK: whatever problem there was is over.
     Recovered,
     /// Nothing to do, and why (every such decision is audited).
-    Ignored(String),
+    Ignored(IgnoreReason),
     /// The budget is spent until `until`; `newly` on the event that spent it.
     Exhausted {
         /// End of the cooldown.
@@ -269,6 +288,100 @@ pub enum EventVerdict {
     },
 }
 
+/// The audit log's line for an event's decision.
+impl fmt::Display for EventVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventVerdict::Recovered => f.write_str("recovered"),
+            EventVerdict::Ignored(why) => write!(f, "ignored: {why}"),
+            EventVerdict::Exhausted { until, .. } => write!(
+                f,
+                "EXHAUSTED: budget spent, no action before {}",
+                Time(*until)
+            ),
+            EventVerdict::Remediate { attempt } => write!(f, "remediate (attempt {attempt})"),
+        }
+    }
+}
+
+/// Why an event handler did nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IgnoreReason {
+    /// The service is switched off (in the file or by `off`).
+    SwitchedOff,
+    /// In a maintenance window until then.
+    InMaintenance {
+        /// When the window ends.
+        until: f64,
+    },
+    /// The state is not one the policy acts on.
+    StateNotActedOn {
+        /// The state told.
+        state: State,
+        /// The states acted on.
+        acting: Vec<State>,
+    },
+    /// A SOFT state, and not the attempt the policy acts on.
+    Soft {
+        /// The attempt told.
+        attempt: u32,
+        /// The SOFT attempt acted on, if any.
+        acting_at: Option<u32>,
+    },
+    /// Another remediate holds the service's lock.
+    Busy,
+    /// This problem was acted on already.
+    AlreadyActed {
+        /// The run started for it.
+        run: RunId,
+    },
+    /// The last pipeline started too recently.
+    Cooldown {
+        /// Seconds since it started.
+        since: f64,
+        /// The cooldown, in seconds.
+        cooldown: f64,
+    },
+}
+
+impl fmt::Display for IgnoreReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IgnoreReason::SwitchedOff => f.write_str("switched off"),
+            IgnoreReason::InMaintenance { until } => {
+                write!(f, "in maintenance until {}", Time(*until))
+            }
+            IgnoreReason::StateNotActedOn { state, acting } => {
+                let acting: Vec<&str> = acting.iter().map(|s| s.label()).collect();
+                write!(
+                    f,
+                    "{} is not acted on (acting on {})",
+                    state.label(),
+                    acting.join(", ")
+                )
+            }
+            IgnoreReason::Soft { attempt, acting_at } => match acting_at {
+                None => write!(f, "SOFT attempt {attempt} (acting on HARD)"),
+                Some(n) => write!(
+                    f,
+                    "SOFT attempt {attempt} (acting on HARD, or SOFT at attempt {n})"
+                ),
+            },
+            IgnoreReason::Busy => f.write_str("already being remediated by another remediate"),
+            IgnoreReason::AlreadyActed { run } => write!(
+                f,
+                "already acted on this problem (run {run}); waiting for OK"
+            ),
+            IgnoreReason::Cooldown { since, cooldown } => write!(
+                f,
+                "the last pipeline started {} ago (cooldown {})",
+                format_duration(since.max(0.0)),
+                format_duration(*cooldown)
+            ),
+        }
+    }
+}
+
 /// Judges an event for `service`. The monitoring core did the counting (SOFT attempts up
 /// to HARD), so the policy decides which events act; then once per problem, the cooldown
 /// and the budget hold repeated events back.
@@ -280,58 +393,45 @@ pub fn decide_event(
 ) -> (EventVerdict, ServiceState) {
     let mut next = prior.clone();
     forget_old_runs(service, &mut next, now);
-    let ignored = |why: String, next: ServiceState| (EventVerdict::Ignored(why), next);
+    let ignored = |why: IgnoreReason, next: ServiceState| (EventVerdict::Ignored(why), next);
     if seen.state == State::Ok {
         become_healthy(&mut next);
         return (EventVerdict::Recovered, next);
     }
     if !service.enabled || !prior.enabled {
-        return ignored("switched off".into(), next);
+        return ignored(IgnoreReason::SwitchedOff, next);
     }
     if let Some(until) = seen.maintenance_until {
-        return ignored(
-            format!("in maintenance until {}", crate::report::time(until)),
-            next,
-        );
+        return ignored(IgnoreReason::InMaintenance { until }, next);
     }
     let policy = &service.event;
     if !policy.states.contains(&seen.state) {
-        let acting: Vec<&str> = policy.states.iter().map(|s| s.label()).collect();
-        return ignored(
-            format!(
-                "{} is not acted on (acting on {})",
-                seen.state.label(),
-                acting.join(", ")
-            ),
-            next,
-        );
+        let reason = IgnoreReason::StateNotActedOn {
+            state: seen.state,
+            acting: policy.states.clone(),
+        };
+        return ignored(reason, next);
     }
     if !seen.hard && policy.soft_attempt != Some(seen.attempt) {
-        let when = policy.soft_attempt.map_or_else(
-            || "acting on HARD".to_owned(),
-            |n| format!("acting on HARD, or SOFT at attempt {n}"),
-        );
-        return ignored(format!("SOFT attempt {} ({when})", seen.attempt), next);
+        let reason = IgnoreReason::Soft {
+            attempt: seen.attempt,
+            acting_at: policy.soft_attempt,
+        };
+        return ignored(reason, next);
     }
     if seen.busy {
-        return ignored("already being remediated by another remediate".into(), next);
+        return ignored(IgnoreReason::Busy, next);
     }
     if let Some(run) = prior.problem_run {
-        return ignored(
-            format!("already acted on this problem (run {run}); waiting for OK"),
-            next,
-        );
+        return ignored(IgnoreReason::AlreadyActed { run }, next);
     }
     let cooldown = policy.cooldown.as_secs_f64();
     if let Some(last) = prior.last_run.filter(|&last| now - last < cooldown) {
-        return ignored(
-            format!(
-                "the last pipeline started {} ago (cooldown {})",
-                triage_core::duration::format_duration((now - last).max(0.0)),
-                triage_core::duration::format_duration(cooldown)
-            ),
-            next,
-        );
+        let reason = IgnoreReason::Cooldown {
+            since: now - last,
+            cooldown,
+        };
+        return ignored(reason, next);
     }
     next.problem_since = prior.problem_since.or(Some(now));
     next.last_state = Some(seen.state);
@@ -553,10 +653,7 @@ mod tests {
         let fresh = ServiceState::default();
         let ignored = |v: &EventVerdict| matches!(v, EventVerdict::Ignored(_));
         let (v, _) = decide_event(&app, &fresh, event(State::Critical, false, 1), 1000.0);
-        assert_eq!(
-            v,
-            EventVerdict::Ignored("SOFT attempt 1 (acting on HARD)".into())
-        );
+        assert_eq!(v.to_string(), "ignored: SOFT attempt 1 (acting on HARD)");
         let (v, _) = decide_event(&app, &fresh, event(State::Warning, true, 3), 1000.0);
         assert!(ignored(&v));
         let (v, acted) = decide_event(&app, &fresh, event(State::Critical, true, 3), 1000.0);
@@ -569,8 +666,8 @@ mod tests {
         };
         let (v, _) = decide_event(&app, &acted, event(State::Critical, true, 3), 1001.0);
         assert_eq!(
-            v,
-            EventVerdict::Ignored("already acted on this problem (run 7); waiting for OK".into())
+            v.to_string(),
+            "ignored: already acted on this problem (run 7); waiting for OK"
         );
         // OK clears the problem; within the cooldown a new one still waits.
         let (v, ok) = decide_event(&app, &acted, event(State::Ok, true, 1), 1100.0);
@@ -578,8 +675,8 @@ mod tests {
         assert_eq!((ok.problem_run, ok.problem_since), (None, None));
         let (v, _) = decide_event(&app, &ok, event(State::Critical, true, 3), 1200.0);
         assert_eq!(
-            v,
-            EventVerdict::Ignored("the last pipeline started 200s ago (cooldown 300s)".into())
+            v.to_string(),
+            "ignored: the last pipeline started 200s ago (cooldown 300s)"
         );
         // SOFT at attempt 3 when configured; the budget of 2 then runs out.
         app.event.soft_attempt = Some(3);

@@ -1,23 +1,30 @@
 //! remediate: checks services and, after consecutive failures, runs their recovery
-//! pipelines, safely and with a record of everything it did. Facts come from the checks
-//! (`checks`), are judged by `decide` (pure), acted on by `pipeline` and `process`, and
-//! recorded in `store`; `engine` runs a pass, `app` is the command line's one door.
+//! pipelines, safely and with a record of everything it did.
+//!
+//! Data flows one way, and no module uses one listed above it:
+//! `app` (the subcommands and their exit codes) → `render` (every text and JSON view) →
+//! `engine` (orchestration that returns data) → `notify` (webhooks, pings, textfile) →
+//! `self_check` → `probe` (running one check) → `act` (child processes, verified kill,
+//! start, the steps) → `decide` (pure judgement) → `store` (persistence) → `lock`,
+//! `stop`, `detach` → `config` → `model` (states, outcomes, times and their words).
 
+pub mod act;
 pub mod app;
-pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod detach;
 pub mod engine;
 pub mod lock;
-pub mod pipeline;
-pub mod process;
-pub mod report;
+pub mod model;
+pub mod notify;
+pub mod probe;
+pub mod render;
 pub mod self_check;
 pub mod stop;
 pub mod store;
-pub mod telemetry;
-pub mod tell;
 
 pub use app::main_impl;
+
+#[cfg(test)]
+mod layering;

@@ -5,12 +5,12 @@
 use triage_core::duration::format_duration;
 use triage_core::{CheckResult, Perfdata, State, Subcheck, Thresholds, Uom};
 
-use crate::store::{Maintenance, PassRecord, ServiceState, ServiceStatus};
+use crate::model::{Maintenance, PassRecord, ServiceState, ServiceStatus, Time};
 
 /// Judges the services' stored states at `now`; `max_pass_age` is how old the last pass
 /// may be. A service in a maintenance window is OK whatever its state: people are on it.
-pub fn self_check(
-    states: &[(&str, ServiceState)],
+pub fn self_check<S: AsRef<str>>(
+    states: &[(S, ServiceState)],
     windows: &[Maintenance],
     record: &PassRecord,
     now: f64,
@@ -18,13 +18,14 @@ pub fn self_check(
 ) -> CheckResult {
     let mut subchecks = Vec::new();
     for (name, state) in states {
-        if let Some(window) = windows.iter().find(|w| w.service == *name) {
+        let name = name.as_ref();
+        if let Some(window) = windows.iter().find(|w| w.service == name) {
             let text = format!(
                 "in maintenance until {} ({})",
-                crate::report::time(window.until),
+                Time(window.until),
                 window.reason
             );
-            subchecks.push(Subcheck::new(*name, State::Ok, format!("{name}: {text}")));
+            subchecks.push(Subcheck::new(name, State::Ok, format!("{name}: {text}")));
             continue;
         }
         let (verdict, text) = match state.status {
@@ -44,7 +45,7 @@ pub fn self_check(
             ServiceStatus::Unknown => (State::Ok, "not checked yet".to_owned()),
             ServiceStatus::Healthy => (State::Ok, "healthy".to_owned()),
         };
-        subchecks.push(Subcheck::new(*name, verdict, format!("{name}: {text}")));
+        subchecks.push(Subcheck::new(name, verdict, format!("{name}: {text}")));
     }
     // The pass record; a database from before it existed has only the checks' times.
     let last_pass = record.last_finished.or_else(|| {

@@ -52,6 +52,7 @@ mod globals;
 mod native;
 mod operation;
 mod ownership;
+mod plugin_args;
 mod validate;
 mod values;
 mod watchdog;
@@ -68,6 +69,7 @@ use triage_core::State;
 
 use globals::Environment;
 pub use ownership::{check_ownership, effective_uid};
+pub use plugin_args::PluginArgs;
 
 /// Everything remediate needs to know, whatever file it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +90,13 @@ pub struct Config {
     pub services: Vec<Service>,
     /// The watch loop and who is told what.
     pub operation: Operation,
+}
+
+impl Config {
+    /// The services' names, in file order.
+    pub fn service_names(&self) -> Vec<&str> {
+        self.services.iter().map(|s| s.name.as_str()).collect()
+    }
 }
 
 /// How remediate runs and reports when it is a service rather than a cron job.
@@ -263,17 +272,17 @@ pub enum Check {
     /// check_http_health with these arguments.
     Http {
         /// Its arguments, without the program name.
-        args: Vec<String>,
+        args: PluginArgs<triage_check_http_health::Args>,
     },
     /// check_container with these arguments.
     Container {
         /// Its arguments, without the program name.
-        args: Vec<String>,
+        args: PluginArgs<triage_check_container::Args>,
     },
     /// check_procs with these arguments.
     Procs {
         /// Its arguments, without the program name.
-        args: Vec<String>,
+        args: PluginArgs<triage_check_procs::Args>,
     },
     /// Any Nagios plugin, run without a shell.
     Command {
@@ -320,6 +329,18 @@ pub enum Action {
     },
     /// Run the named entry of `commands`.
     Command(String),
+}
+
+/// `kill`, `start`, `container_restart web` or the command's name.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Kill => f.write_str("kill"),
+            Action::Start => f.write_str("start"),
+            Action::ContainerRestart { container } => write!(f, "container_restart {container}"),
+            Action::Command(name) => f.write_str(name),
+        }
+    }
 }
 
 impl Action {

@@ -14,7 +14,9 @@ use super::globals::{self, Environment, GlobalKeys};
 use super::operation::{self, EventDoc, NotifyDoc, OperationKeys};
 use super::validate;
 use super::values::{self, DurationValue, Entries, Problems};
-use super::{Action, Budget, Check, Config, EventPolicy, Format, OnFailure, Service, Step};
+use super::{
+    Action, Budget, Check, Config, EventPolicy, Format, OnFailure, PluginArgs, Service, Step,
+};
 
 /// Built-in steps a command of the same name would be hidden by (`start` is a built-in
 /// that runs `commands.start`, so it is not here).
@@ -184,8 +186,9 @@ struct ServiceDefaults {
 fn service(name: String, doc: ServiceDoc, defaults: &ServiceDefaults, p: &mut Problems) -> Service {
     let at = format!("services.{}", values::key(&name));
     validate::service_name(&name, &at, p);
+    let doc_check = doc.check;
     let service = Service {
-        check: check(doc.check.as_ref(), &format!("{at}.check"), p),
+        check: check(doc_check.as_ref(), &format!("{at}.check"), p),
         consecutive_failures: doc
             .consecutive_failures
             .map_or(defaults.consecutive_failures, |n| {
@@ -225,8 +228,31 @@ fn service(name: String, doc: ServiceDoc, defaults: &ServiceDefaults, p: &mut Pr
         ),
         name,
     };
-    validate::steps(&service, &at, "recovery", p);
+    let written = doc_check_kind(doc_check.as_ref()).unwrap_or(service.check.kind());
+    validate::steps(&service, written, &at, "recovery", p);
     service
+}
+
+/// The kinds of check written.
+fn given_kinds(doc: &CheckDoc) -> Vec<&'static str> {
+    [
+        ("heartbeat", doc.heartbeat.is_some()),
+        ("http", doc.http.is_some()),
+        ("container", doc.container.is_some()),
+        ("procs", doc.procs.is_some()),
+        ("command", doc.command.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(kind, given)| given.then_some(kind))
+    .collect()
+}
+
+/// The kind of check written, when exactly one is.
+fn doc_check_kind(doc: Option<&CheckDoc>) -> Option<&'static str> {
+    match given_kinds(doc?).as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
 }
 
 fn check(doc: Option<&CheckDoc>, at: &str, p: &mut Problems) -> Check {
@@ -241,16 +267,7 @@ fn check(doc: Option<&CheckDoc>, at: &str, p: &mut Problems) -> Check {
         p.add(at, format!("is missing: give one of {KINDS}"));
         return unreadable;
     };
-    let given: Vec<&str> = [
-        ("heartbeat", doc.heartbeat.is_some()),
-        ("http", doc.http.is_some()),
-        ("container", doc.container.is_some()),
-        ("procs", doc.procs.is_some()),
-        ("command", doc.command.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(kind, given)| given.then_some(kind))
-    .collect();
+    let given = given_kinds(doc);
     if given.len() != 1 {
         let found = match given.as_slice() {
             [] => "none".to_owned(),
@@ -302,24 +319,18 @@ fn check(doc: Option<&CheckDoc>, at: &str, p: &mut Problems) -> Check {
             "only a heartbeat check takes stall",
         );
     }
-    let args = |kind: &str, args: &[String], p: &mut Problems| {
-        if args.is_empty() {
-            p.add(
-                format_args!("{at}.{kind}"),
-                "is empty: give the plugin's arguments",
-            );
-        }
-        args.to_vec()
-    };
     match (&doc.http, &doc.container, &doc.procs, &doc.command) {
-        (Some(a), _, _, _) => Check::Http {
-            args: args("http", a, p),
+        (Some(a), _, _, _) => match plugin_args(at, "http", "check_http_health", a, p) {
+            Some(args) => Check::Http { args },
+            None => unreadable,
         },
-        (_, Some(a), _, _) => Check::Container {
-            args: args("container", a, p),
+        (_, Some(a), _, _) => match plugin_args(at, "container", "check_container", a, p) {
+            Some(args) => Check::Container { args },
+            None => unreadable,
         },
-        (_, _, Some(a), _) => Check::Procs {
-            args: args("procs", a, p),
+        (_, _, Some(a), _) => match plugin_args(at, "procs", "check_procs", a, p) {
+            Some(args) => Check::Procs { args },
+            None => unreadable,
         },
         (_, _, _, argv) => {
             let argv = argv.clone().unwrap_or_default();
@@ -332,6 +343,27 @@ fn check(doc: Option<&CheckDoc>, at: &str, p: &mut Problems) -> Check {
             Check::Command { argv }
         }
     }
+}
+
+/// A plugin check's arguments, parsed now; None (with the problem noted) when they are
+/// empty or the plugin would refuse them.
+fn plugin_args<A: clap::Parser>(
+    at: &str,
+    kind: &str,
+    plugin: &str,
+    args: &[String],
+    p: &mut Problems,
+) -> Option<PluginArgs<A>> {
+    if args.is_empty() {
+        p.add(
+            format_args!("{at}.{kind}"),
+            "is empty: give the plugin's arguments",
+        );
+        return None;
+    }
+    PluginArgs::parse(plugin, args.to_vec())
+        .map_err(|problem| p.add(format_args!("{at}.{kind}"), problem))
+        .ok()
 }
 
 fn failure_states(words: Option<&[String]>, at: &str, p: &mut Problems) -> Vec<State> {

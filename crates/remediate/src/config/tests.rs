@@ -331,7 +331,8 @@ fn a_minimal_service_gets_every_default() {
             display_name: None,
             enabled: true,
             check: Check::Http {
-                args: strings(&["http://127.0.0.1/"])
+                args: PluginArgs::parse("check_http_health", strings(&["http://127.0.0.1/"]))
+                    .expect("http arguments")
             },
             consecutive_failures: 2,
             failure_states: vec![State::Critical],

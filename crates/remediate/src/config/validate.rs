@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use triage_core::duration::format_duration;
 
 use super::values::{Entries, Problems, key};
-use super::{Action, Check, Service};
+use super::{Action, Service};
 
 /// A service name becomes a log file name and a command-line argument: no `/`, no
 /// leading `.` or `-`.
@@ -68,17 +68,23 @@ pub(super) fn env(
 }
 
 /// Each step can run: its command exists, `start` has a command, `kill` has a PID to
-/// take from a heartbeat and time to reach SIGKILL.
-pub(super) fn steps(service: &Service, at: &str, recovery_key: &str, problems: &mut Problems) {
+/// take from a heartbeat and time to reach SIGKILL. `check_kind` is the kind of check
+/// written (its arguments may not have parsed).
+pub(super) fn steps(
+    service: &Service,
+    check_kind: &str,
+    at: &str,
+    recovery_key: &str,
+    problems: &mut Problems,
+) {
     for (index, step) in service.recovery.iter().enumerate() {
         let at = format!("{at}.{recovery_key}[{index}]");
         match &step.action {
-            Action::Kill if !matches!(service.check, Check::Heartbeat { .. }) => problems.add(
+            Action::Kill if check_kind != "heartbeat" => problems.add(
                 at,
                 format!(
                     "kill needs a heartbeat check (the PID comes from the heartbeat file); \
-                     this service's check is {}",
-                    service.check.kind()
+                     this service's check is {check_kind}"
                 ),
             ),
             Action::Kill if step.timeout < service.kill_timeout => problems.add(

@@ -190,7 +190,7 @@ fn process(name: String, doc: ProcessDoc, failures: u32, p: &mut Problems) -> Se
         event: super::EventPolicy::default(),
         name,
     };
-    validate::steps(&service, &at, "recovery_actions", p);
+    validate::steps(&service, service.check.kind(), &at, "recovery_actions", p);
     service
 }
 

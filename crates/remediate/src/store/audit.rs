@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::error::Failure;
-use super::model::{Decision, Maintenance};
+use crate::model::{Decision, Maintenance, PassRecord, StateType};
 
 /// Appends a decision to the audit log.
 pub(super) fn record_decision(conn: &Connection, decision: &Decision) -> Result<(), Failure> {
@@ -16,7 +16,7 @@ pub(super) fn record_decision(conn: &Connection, decision: &Decision) -> Result<
         decision.at,
         decision.source.as_str(),
         decision.state.map(|state| state.code()),
-        decision.state_type,
+        decision.state_type.map(StateType::as_str),
         decision.attempt,
         decision.decision,
         decision.run,
@@ -77,19 +77,6 @@ pub(super) fn window_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Maint
         reason: row.get(4)?,
         by: row.get(5)?,
     })
-}
-
-/// The bookkeeping of passes: how many, the last one's start, end and result.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct PassRecord {
-    /// Passes ever finished.
-    pub passes: u64,
-    /// When the last pass started.
-    pub last_started: Option<f64>,
-    /// When it ended.
-    pub last_finished: Option<f64>,
-    /// Whether every service was fine after it.
-    pub last_ok: Option<bool>,
 }
 
 const PASSES: &str = "passes";

@@ -7,8 +7,11 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::audit::window_from_row;
 use super::error::Failure;
-use super::model::{Decision, HistoryEntry, Source, StepOutcome, StepRecord, state_from_code};
 use super::services::invalid;
+use crate::model::{
+    Decision, HistoryEntry, RunProgress, Source, StateType, StepOutcome, StepRecord,
+    state_from_code,
+};
 
 /// Runs shown for `since`: started or ended since then, or still running.
 const RUN_FILTER: &str = "(started >= ?1 OR finished >= ?1 OR outcome = 'running') \
@@ -56,15 +59,19 @@ pub(super) fn history(
     let rows = runs.query_map(params![since, service], |row| {
         let id: i64 = row.get(0)?;
         let started = row.get(2)?;
+        let outcome: String = row.get(4)?;
+        let source: String = row.get(7)?;
         let entry = HistoryEntry::Run {
             id,
             service: row.get(1)?,
             started,
             finished: row.get(3)?,
-            outcome: row.get(4)?,
+            outcome: RunProgress::from_name(&outcome)
+                .ok_or_else(|| invalid(4, Type::Text, "not a run outcome"))?,
             reason: row.get(5)?,
             dry_run: row.get(6)?,
-            source: row.get(7)?,
+            source: Source::parse(&source)
+                .ok_or_else(|| invalid(7, Type::Text, "not a run source"))?,
             steps: Vec::new(),
         };
         Ok((started, 2, id, entry))
@@ -112,7 +119,13 @@ pub(super) fn history(
             source: Source::parse(&source)
                 .ok_or_else(|| invalid(3, Type::Text, "not a decision source"))?,
             state,
-            state_type: row.get(5)?,
+            state_type: row
+                .get::<_, Option<String>>(5)?
+                .map(|text| {
+                    text.parse::<StateType>()
+                        .map_err(|_| invalid(5, Type::Text, "not a state type"))
+                })
+                .transpose()?,
             attempt: row.get(6)?,
             decision: row.get(7)?,
             run: row.get(8)?,

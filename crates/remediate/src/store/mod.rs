@@ -9,7 +9,6 @@
 mod audit;
 mod error;
 mod history;
-mod model;
 mod owner;
 mod runs;
 mod schema;
@@ -25,12 +24,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use triage_core::{State, describe_io};
 
-pub use audit::PassRecord;
-pub use error::StoreError;
-pub use model::{
-    Decision, HistoryEntry, Maintenance, RunOutcome, RunSummary, ServiceState, ServiceStatus,
-    ServiceStatusParseError, Source, StepOutcome, StepRecord,
+use crate::model::{
+    Decision, HistoryEntry, Maintenance, PassRecord, RunId, RunOutcome, RunSummary, ServiceState,
+    Snapshot, Source, StepRecord,
 };
+
+pub use error::StoreError;
 
 use error::Failure;
 use owner::Owner;
@@ -79,6 +78,23 @@ impl Store {
         }
     }
 
+    /// A database in memory, for tests of what uses the store (the engine's): the same
+    /// schema and behaviour, no file.
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Result<Store, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let conn =
+            Connection::open_in_memory().map_err(|error| StoreError::from_sqlite(&path, &error))?;
+        let mut store = Store {
+            conn,
+            path: path.clone(),
+            owner: Owner::current(),
+            interrupted: Vec::new(),
+        };
+        store.prepare().map_err(|failure| failure.at(&path))?;
+        Ok(store)
+    }
+
     /// Settings, schema, and the runs abandoned by dead processes.
     fn prepare(&mut self) -> Result<(), Failure> {
         self.configure()?;
@@ -120,6 +136,32 @@ impl Store {
         services::list(&self.conn).map_err(|failure| failure.at(&self.path))
     }
 
+    /// The states of the services `names` (in that order; the defaults for one never
+    /// saved), the windows open at `now` and the passes' record, from one snapshot.
+    pub fn snapshot(&self, names: &[&str], now: f64) -> Result<Snapshot, StoreError> {
+        let read = || -> Result<Snapshot, Failure> {
+            let tx = self.conn.unchecked_transaction()?;
+            let mut stored = services::list(&tx)?;
+            let services = names
+                .iter()
+                .map(|name| {
+                    let state = stored
+                        .iter()
+                        .position(|(stored, _)| stored == name)
+                        .map(|at| stored.swap_remove(at).1)
+                        .unwrap_or_default();
+                    ((*name).to_owned(), state)
+                })
+                .collect();
+            Ok(Snapshot {
+                services,
+                windows: audit::active_maintenance(&tx, now)?,
+                record: audit::pass_record(&tx)?,
+            })
+        };
+        read().map_err(|failure| failure.at(&self.path))
+    }
+
     /// Switches a service on or off, recorded as an event in the history.
     pub fn set_enabled(&mut self, name: &str, enabled: bool, now: f64) -> Result<(), StoreError> {
         services::set_enabled(&mut self.conn, name, enabled, now)
@@ -135,7 +177,7 @@ impl Store {
         source: Source,
         dry_run: bool,
         now: f64,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RunId, StoreError> {
         runs::begin(
             &mut self.conn,
             &self.owner,
@@ -186,7 +228,7 @@ impl Store {
 
     /// Makes this process the owner of a running run (a detached child continuing what an
     /// event handler began), so the run is not taken as abandoned when the handler exits.
-    pub fn adopt_run(&mut self, run: i64) -> Result<(), StoreError> {
+    pub fn adopt_run(&mut self, run: RunId) -> Result<(), StoreError> {
         runs::adopt(&self.conn, &self.owner, run).map_err(|failure| failure.at(&self.path))
     }
 
@@ -194,17 +236,17 @@ impl Store {
     /// The handler calls it before it exits: until then it owns the run itself, so no
     /// remediate opening the store in between (the child included) takes the run for
     /// abandoned.
-    pub fn hand_over_run(&mut self, run: i64, pid: u32) -> Result<(), StoreError> {
+    pub fn hand_over_run(&mut self, run: RunId, pid: u32) -> Result<(), StoreError> {
         runs::adopt(&self.conn, &Owner::of(pid), run).map_err(|failure| failure.at(&self.path))
     }
 
     /// The service a run is for, and who started it.
-    pub fn run_origin(&self, run: i64) -> Result<(String, Source), StoreError> {
+    pub fn run_origin(&self, run: RunId) -> Result<(String, Source), StoreError> {
         runs::origin(&self.conn, run).map_err(|failure| failure.at(&self.path))
     }
 
     /// Records a step that has ended, committed at once; refused for a run that ended.
-    pub fn record_step(&mut self, run: i64, step: &StepRecord) -> Result<(), StoreError> {
+    pub fn record_step(&mut self, run: RunId, step: &StepRecord) -> Result<(), StoreError> {
         runs::record_step(&mut self.conn, run, step).map_err(|failure| failure.at(&self.path))
     }
 
@@ -212,7 +254,7 @@ impl Store {
     /// already ended (including one marked interrupted).
     pub fn finish_run(
         &mut self,
-        run: i64,
+        run: RunId,
         outcome: RunOutcome,
         now: f64,
     ) -> Result<(), StoreError> {

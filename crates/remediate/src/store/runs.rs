@@ -3,9 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::error::Failure;
-use super::model::{RunOutcome, RunSummary, Source, StepRecord};
 use super::owner::Owner;
 use super::services::count_run;
+use crate::model::{RunOutcome, RunSummary, Source, StepRecord};
 
 /// The most of a step's output that is kept: its end, where the error usually is.
 const OUTPUT_TAIL_LIMIT: usize = 4096;

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use triage_core::State;
 
 use super::error::Failure;
-use super::model::{ServiceState, ServiceStatus, state_from_code};
+use crate::model::{ServiceState, ServiceStatus, state_from_code};
 
 const SELECT_ONE: &str = "SELECT enabled, status, consecutive_failures, last_state, \
     last_summary, last_check, last_run, grace_until, exhausted_until, recent_runs, pid, \

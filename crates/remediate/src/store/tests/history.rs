@@ -4,7 +4,7 @@ use triage_core::State;
 
 use super::super::*;
 use super::{run_ids, step, temp_db};
-use crate::store::Source;
+use crate::model::*;
 
 #[test]
 fn history_is_newest_first_with_runs_steps_toggles_and_only_state_changes() {

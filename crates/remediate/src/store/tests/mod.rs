@@ -9,7 +9,7 @@ use triage_core::State;
 
 use super::owner::Owner;
 use super::*;
-use crate::store::Source;
+use crate::model::*;
 
 mod history;
 mod operation;
@@ -74,7 +74,7 @@ pub(super) fn run_ids(entries: &[HistoryEntry]) -> Vec<(i64, String)> {
     entries
         .iter()
         .filter_map(|entry| match entry {
-            HistoryEntry::Run { id, outcome, .. } => Some((*id, outcome.clone())),
+            HistoryEntry::Run { id, outcome, .. } => Some((*id, outcome.to_string())),
             _ => None,
         })
         .collect()

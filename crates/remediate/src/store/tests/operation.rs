@@ -79,7 +79,7 @@ fn decisions_keep_their_source_and_event_details() {
             at: 100.0,
             source: Source::Icinga,
             state: Some(State::Critical),
-            state_type: Some("SOFT".into()),
+            state_type: Some(StateType::Soft),
             attempt: Some(2),
             decision: "ignored: SOFT attempt 2 (acting on HARD)".into(),
             run: None,
@@ -168,7 +168,7 @@ fn a_version_1_database_is_migrated_keeping_its_rows() {
     let history = store.history(None, 0.0, 100.0).expect("history");
     assert!(matches!(
         &history[0],
-        HistoryEntry::Run { source, .. } if source == "cron"
+        HistoryEntry::Run { source, .. } if source.as_str() == "cron"
     ));
 }
 

@@ -5,7 +5,7 @@ use std::process::Command;
 use super::super::owner::Owner;
 use super::super::*;
 use super::{run_ids, step, temp_db};
-use crate::store::Source;
+use crate::model::*;
 
 #[test]
 fn a_run_left_running_by_a_dead_pid_is_marked_interrupted_on_open_once() {
@@ -43,7 +43,7 @@ fn a_run_left_running_by_a_dead_pid_is_marked_interrupted_on_open_once() {
     else {
         panic!("not a run: {history:?}");
     };
-    assert_eq!(outcome, "interrupted");
+    assert_eq!(outcome.as_str(), "interrupted");
     assert_eq!(
         *finished,
         Some(102.5),

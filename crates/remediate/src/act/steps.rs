@@ -2,29 +2,17 @@
 //! logged), `container_restart` (the Engine API) and the user's named commands (`sh -c`,
 //! because the user wrote them), each bounded by its timeout.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::child::{Child, Detach, Keep, Output, clean_command};
+use super::kill::{self, KillOutcome, Target};
+use super::start::{Started, start_detached};
 use crate::config::{Action, Service, Step};
-use crate::process::{self, KillOutcome, RecordedProcess, Started};
+use crate::model::StepOutcome;
 
 /// The most step output kept for the audit log.
 pub const OUTPUT_TAIL: usize = 4096;
-
-/// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepStatus {
-    /// It did its job.
-    Ok,
-    /// It failed.
-    Failed,
-    /// It ran out of time (and was killed).
-    TimedOut,
-    /// Not run (dry run).
-    Skipped,
-}
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +20,7 @@ pub struct StepReport {
     /// `kill`, `start`, `container_restart web`, or the command's name.
     pub action: String,
     /// How it ended.
-    pub status: StepStatus,
+    pub status: StepOutcome,
     /// The command's exit code, for commands.
     pub exit_code: Option<i32>,
     /// How long it took.
@@ -45,18 +33,18 @@ pub struct StepReport {
     pub started: Option<Started>,
 }
 
-/// Runs one step for `service`; `process` is the process the last check named.
+/// Runs one step for `service`; `target` is the process the last check named.
 pub fn run_step(
     step: &Step,
     service: &Service,
-    process: Option<&RecordedProcess>,
+    target: &Target,
     log_dir: &Path,
     dry_run: bool,
 ) -> StepReport {
     let began = Instant::now();
     let mut report = StepReport {
-        action: action_name(&step.action),
-        status: StepStatus::Ok,
+        action: step.action.to_string(),
+        status: StepOutcome::Ok,
         exit_code: None,
         duration: Duration::ZERO,
         output_tail: String::new(),
@@ -64,31 +52,35 @@ pub fn run_step(
         started: None,
     };
     if dry_run {
-        report.status = StepStatus::Skipped;
-        report.note = describe_plan(step, service, process);
+        report.status = StepOutcome::Skipped;
+        report.note = describe_plan(step, service, target);
         return report;
     }
     match &step.action {
         Action::Kill => {
-            let (status, note) = match process {
-                None => (
-                    StepStatus::Ok,
+            let (status, note) = match target {
+                Target::NoneRecorded => (
+                    StepOutcome::Ok,
                     "no process recorded: nothing to kill".to_owned(),
                 ),
-                Some(recorded) => match process::kill(recorded, service.kill_timeout) {
+                Target::Unreadable(why) => (
+                    StepOutcome::Failed,
+                    format!("cannot tell which process to kill: {why}"),
+                ),
+                Target::Process(recorded) => match kill::kill(recorded, service.kill_timeout) {
                     KillOutcome::NotRunning(why) => {
-                        (StepStatus::Ok, format!("nothing to kill: {why}"))
+                        (StepOutcome::Ok, format!("nothing to kill: {why}"))
                     }
                     KillOutcome::Terminated => (
-                        StepStatus::Ok,
+                        StepOutcome::Ok,
                         format!("pid {} exited after SIGTERM", recorded.pid),
                     ),
                     KillOutcome::Killed => (
-                        StepStatus::Ok,
+                        StepOutcome::Ok,
                         format!("pid {} killed with SIGKILL", recorded.pid),
                     ),
                     KillOutcome::Refused(why) => {
-                        (StepStatus::Failed, format!("refused to signal: {why}"))
+                        (StepOutcome::Failed, format!("refused to signal: {why}"))
                     }
                 },
             };
@@ -97,19 +89,19 @@ pub fn run_step(
         }
         Action::Start => match service.commands.get("start") {
             None => {
-                report.status = StepStatus::Failed;
+                report.status = StepOutcome::Failed;
                 report.note = "no start command configured".into();
             }
             Some(command) => {
                 let log = log_dir.join(format!("{}.log", safe_name(&service.name)));
-                match process::start_detached(command, &env_pairs(service), &log) {
+                match start_detached(command, &env_pairs(service), &log) {
                     Ok(started) => {
                         report.note =
                             format!("started pid {}, output in {}", started.pid, log.display());
                         report.started = Some(started);
                     }
                     Err(error) => {
-                        report.status = StepStatus::Failed;
+                        report.status = StepOutcome::Failed;
                         report.note = format!("cannot start: {}", triage_core::describe_io(&error));
                     }
                 }
@@ -128,14 +120,14 @@ pub fn run_step(
             match restarted {
                 Ok(()) => report.note = format!("container {container} restarted"),
                 Err(error) => {
-                    report.status = StepStatus::Failed;
+                    report.status = StepOutcome::Failed;
                     report.note = format!("cannot restart container {container}: {error}");
                 }
             }
         }
         Action::Command(name) => match service.commands.get(name) {
             None => {
-                report.status = StepStatus::Failed;
+                report.status = StepOutcome::Failed;
                 report.note = format!("no command named {name}");
             }
             Some(command) => {
@@ -145,16 +137,16 @@ pub fn run_step(
                     command.clone()
                 };
                 let run = run_shell(&line, &env_pairs(service), step.timeout);
-                report.exit_code = run.exit_code;
-                report.output_tail = run.output_tail;
-                report.status = match (run.timed_out, run.exit_code) {
-                    (true, _) => StepStatus::TimedOut,
-                    (false, Some(0)) => StepStatus::Ok,
-                    _ => StepStatus::Failed,
+                report.exit_code = run.code();
+                report.status = match (run.timed_out, run.code()) {
+                    (true, _) => StepOutcome::TimedOut,
+                    (false, Some(0)) => StepOutcome::Ok,
+                    _ => StepOutcome::Failed,
                 };
+                report.output_tail = run.output;
                 report.note = match report.status {
-                    StepStatus::TimedOut => format!("killed after {}s", step.timeout.as_secs()),
-                    _ => match run.exit_code {
+                    StepOutcome::TimedOut => format!("killed after {}s", step.timeout.as_secs()),
+                    _ => match report.exit_code {
                         Some(code) => format!("exit {code}"),
                         None => "killed by a signal".to_owned(),
                     },
@@ -166,22 +158,13 @@ pub fn run_step(
     report
 }
 
-/// `kill`, `start`, `container_restart web` or the command's name.
-pub fn action_name(action: &Action) -> String {
-    match action {
-        Action::Kill => "kill".into(),
-        Action::Start => "start".into(),
-        Action::ContainerRestart { container } => format!("container_restart {container}"),
-        Action::Command(name) => name.clone(),
-    }
-}
-
 /// What a dry run says it would do.
-fn describe_plan(step: &Step, service: &Service, process: Option<&RecordedProcess>) -> String {
+fn describe_plan(step: &Step, service: &Service, target: &Target) -> String {
     match &step.action {
-        Action::Kill => match process {
-            None => "would kill nothing: no process recorded".into(),
-            Some(recorded) => match process::verify(recorded) {
+        Action::Kill => match target {
+            Target::NoneRecorded => "would kill nothing: no process recorded".into(),
+            Target::Unreadable(why) => format!("would fail: cannot tell which process: {why}"),
+            Target::Process(recorded) => match kill::verify(recorded) {
                 Ok(pid) => format!(
                     "would send SIGTERM to pid {pid}, then SIGKILL after {}s",
                     service.kill_timeout.as_secs()
@@ -236,93 +219,99 @@ pub fn safe_name(name: &str) -> String {
         .collect()
 }
 
-/// What a shell command did.
-#[derive(Debug)]
-struct ShellRun {
-    exit_code: Option<i32>,
-    timed_out: bool,
-    output_tail: String,
+/// Runs `line` with `sh -c` in a process group of its own (so a timeout kills all of
+/// it), stdout and stderr together, keeping the last bytes.
+fn run_shell(line: &str, env: &[(String, String)], timeout: Duration) -> super::child::Finished {
+    let mut shell = clean_command("/bin/sh", env);
+    shell.arg("-c").arg(line);
+    match Child::spawn(shell, Output::Keep(Keep::Tail(OUTPUT_TAIL)), Detach::Group) {
+        Ok(child) => child.finish(Instant::now() + timeout),
+        Err(error) => super::child::Finished {
+            status: None,
+            timed_out: false,
+            output: format!("cannot run /bin/sh: {}", triage_core::describe_io(&error)),
+        },
+    }
 }
 
-/// Runs `line` with `sh -c` in a process group of its own (so a timeout kills all of it),
-/// stdin from /dev/null, stdout and stderr together, keeping the last bytes.
-fn run_shell(line: &str, env: &[(String, String)], timeout: Duration) -> ShellRun {
-    use std::os::unix::process::CommandExt;
-    let failed = |why: String| ShellRun {
-        exit_code: None,
-        timed_out: false,
-        output_tail: why,
-    };
-    let (mut reader, writer) = match std::io::pipe() {
-        Ok(pipe) => pipe,
-        Err(error) => return failed(format!("cannot make a pipe: {error}")),
-    };
-    let stderr = match writer.try_clone() {
-        Ok(stderr) => stderr,
-        Err(error) => return failed(format!("cannot make a pipe: {error}")),
-    };
-    let mut command = Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg(line)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(stderr)
-        .env_clear()
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Format, parse};
+
+    fn service(recovery: &str) -> Service {
+        let text = format!(
+            "[services.app]\ncheck = {{ heartbeat = \"/run/app.json\", max_age = \"5m\" }}\n\
+             commands = {{ start = \"exec sleep 30\", tidy = \"echo tidied; exit 4\", \
+             slow = \"sleep 30\" }}\nrecovery = {recovery}\n"
+        );
+        let config = parse(&text, Format::Toml, "steps.toml").expect("config");
+        config.services.into_iter().next().expect("app")
+    }
+
+    fn run(service: &Service, index: usize, target: &Target) -> StepReport {
+        let logs = tempfile::tempdir().expect("tempdir");
+        run_step(
+            &service.recovery[index],
+            service,
+            target,
+            logs.path(),
+            false,
         )
-        .process_group(0);
-    for (key, value) in env {
-        command.env(key, value);
     }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(error) => {
-            return failed(format!(
-                "cannot run /bin/sh: {}",
-                triage_core::describe_io(&error)
-            ));
-        }
-    };
-    // Our copies of the pipe's write end must go, or the reader never sees its end.
-    drop(command);
-    let tail = std::thread::spawn(move || {
-        let mut kept: Vec<u8> = Vec::new();
-        let mut buffer = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            kept.extend_from_slice(&buffer[..n]);
-            if kept.len() > 2 * OUTPUT_TAIL {
-                kept.drain(..kept.len() - OUTPUT_TAIL);
-            }
-        }
-        let start = kept.len().saturating_sub(OUTPUT_TAIL);
-        String::from_utf8_lossy(&kept[start..]).into_owned()
-    });
-    let deadline = Instant::now() + timeout;
-    let pid = child.id() as i32;
-    let (status, timed_out) = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break (Some(status), false),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                // SAFETY: the group we created for this child.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
-                break (child.wait().ok(), true);
-            }
-        }
-    };
-    if timed_out {
-        // SAFETY: as above; grandchildren that still hold the pipe were in that group.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
+
+    #[test]
+    fn kill_without_a_readable_heartbeat_fails_so_start_never_makes_a_second_copy() {
+        let app = service("[\"kill\", \"start\"]");
+        let torn = run(&app, 0, &Target::Unreadable("invalid JSON".into()));
+        assert_eq!(torn.status, StepOutcome::Failed);
+        assert_eq!(torn.note, "cannot tell which process to kill: invalid JSON");
+        assert_eq!(app.recovery[0].on_failure, crate::config::OnFailure::Abort);
+        let none = run(&app, 0, &Target::NoneRecorded);
+        assert_eq!(
+            (none.status, none.note.as_str()),
+            (StepOutcome::Ok, "no process recorded: nothing to kill")
+        );
     }
-    ShellRun {
-        exit_code: status.and_then(|s| s.code()),
-        timed_out,
-        output_tail: tail.join().unwrap_or_default(),
+
+    #[test]
+    fn a_command_step_keeps_its_exit_code_and_output_and_is_killed_at_its_timeout() {
+        let app = service("[\"tidy\", { action = \"slow\", timeout = \"1s\" }]");
+        let tidy = run(&app, 0, &Target::NoneRecorded);
+        assert_eq!(
+            (tidy.status, tidy.exit_code, tidy.output_tail.as_str()),
+            (StepOutcome::Failed, Some(4), "tidied\n")
+        );
+        assert_eq!(tidy.note, "exit 4");
+        let slow = run(&app, 1, &Target::NoneRecorded);
+        assert_eq!(
+            (slow.status, slow.note.as_str()),
+            (StepOutcome::TimedOut, "killed after 1s")
+        );
+        assert!(slow.duration < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_dry_run_describes_each_step_and_runs_none() {
+        let app = service("[\"kill\", \"tidy\", \"start\"]");
+        let logs = tempfile::tempdir().expect("tempdir");
+        let notes: Vec<String> = app
+            .recovery
+            .iter()
+            .map(|step| {
+                let report = run_step(step, &app, &Target::NoneRecorded, logs.path(), true);
+                assert_eq!(report.status, StepOutcome::Skipped);
+                report.note
+            })
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                "would kill nothing: no process recorded",
+                "would run: echo tidied; exit 4 (timeout 60s)",
+                "would run: exec sleep 30",
+            ]
+        );
+        assert_eq!(std::fs::read_dir(logs.path()).expect("logs").count(), 0);
     }
 }

@@ -7,7 +7,8 @@ use triage_heartbeat::{Heartbeat, Timestamp, write_atomic};
 use triage_notify::textfile::{Exposition, ExpositionError, MetricKind, write_atomically};
 
 use crate::config::Config;
-use crate::store::{Maintenance, PassRecord, ServiceState, ServiceStatus, Source, Store};
+use crate::model::{Maintenance, PassRecord, ServiceState, ServiceStatus, Source, now};
+use crate::store::Store;
 
 /// After a pass: the heartbeat, then the textfile. Returns the problems, one line each.
 pub fn after_pass(
@@ -62,30 +63,11 @@ fn write_textfile(config: &Config, store: &Store) -> Vec<String> {
     let Some(path) = &config.operation.prometheus_textfile else {
         return Vec::new();
     };
-    let now = crate::engine::now();
-    let gathered = (|| {
-        let states = store.services()?;
-        let windows = store.active_maintenance(now)?;
-        let record = store.pass_record()?;
-        Ok::<_, crate::store::StoreError>((states, windows, record))
-    })();
-    let (stored, windows, record) = match gathered {
-        Ok(found) => found,
+    let snapshot = match store.snapshot(&config.service_names(), now()) {
+        Ok(snapshot) => snapshot,
         Err(error) => return vec![format!("no Prometheus textfile: {error}")],
     };
-    let states: Vec<(&str, ServiceState)> = config
-        .services
-        .iter()
-        .map(|s| {
-            let state = stored
-                .iter()
-                .find(|(name, _)| name == &s.name)
-                .map(|(_, state)| state.clone())
-                .unwrap_or_default();
-            (s.name.as_str(), state)
-        })
-        .collect();
-    let text = match render(&states, &windows, &record) {
+    let text = match render(&snapshot.services, &snapshot.windows, &snapshot.record) {
         Ok(text) => text,
         Err(error) => return vec![format!("no Prometheus textfile: {error}")],
     };
@@ -101,8 +83,8 @@ fn write_textfile(config: &Config, store: &Store) -> Vec<String> {
 /// The textfile: per service its status (one series per status, 1 for the current one),
 /// last check state, failures in a row, last check and run times, maintenance, and the
 /// pipeline counters; then the passes. Pure.
-pub fn render(
-    states: &[(&str, ServiceState)],
+pub fn render<S: AsRef<str>>(
+    states: &[(S, ServiceState)],
     windows: &[Maintenance],
     record: &PassRecord,
 ) -> Result<String, ExpositionError> {
@@ -116,7 +98,8 @@ pub fn render(
         for (name, state) in states {
             for status in ServiceStatus::ALL {
                 let value = if state.status == status { 1.0 } else { 0.0 };
-                family.sample(&[("service", name), ("status", status.as_str())], value)?;
+                let labels = [("service", name.as_ref()), ("status", status.as_str())];
+                family.sample(&labels, value)?;
             }
         }
     }
@@ -155,7 +138,8 @@ pub fn render(
             MetricKind::Gauge,
         )?;
         for (name, _) in states {
-            let inside = windows.iter().any(|w| w.service == *name);
+            let name = name.as_ref();
+            let inside = windows.iter().any(|w| w.service == name);
             family.sample(&[("service", name)], if inside { 1.0 } else { 0.0 })?;
         }
     }
@@ -215,13 +199,13 @@ fn gauge(
     text: &mut Exposition,
     name: &str,
     help: &str,
-    states: &[(&str, ServiceState)],
+    states: &[(impl AsRef<str>, ServiceState)],
     value: impl Fn(&ServiceState) -> Option<f64>,
 ) -> Result<(), ExpositionError> {
     let mut family = text.family(name, help, MetricKind::Gauge)?;
     for (service, state) in states {
         if let Some(value) = value(state) {
-            family.sample(&[("service", service)], value)?;
+            family.sample(&[("service", service.as_ref())], value)?;
         }
     }
     Ok(())
@@ -231,12 +215,12 @@ fn counter(
     text: &mut Exposition,
     name: &str,
     help: &str,
-    states: &[(&str, ServiceState)],
+    states: &[(impl AsRef<str>, ServiceState)],
     value: impl Fn(&ServiceState) -> u64,
 ) -> Result<(), ExpositionError> {
     let mut family = text.family(name, help, MetricKind::Counter)?;
     for (service, state) in states {
-        family.sample(&[("service", service)], value(state) as f64)?;
+        family.sample(&[("service", service.as_ref())], value(state) as f64)?;
     }
     Ok(())
 }

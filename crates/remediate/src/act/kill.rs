@@ -1,9 +1,6 @@
-//! Acting on processes safely: kill only the process we mean (PID verified by its start
-//! time and the boot it was recorded in), never PID 0, 1, ourselves or our parent; and
-//! start services detached, with no shell between us and data we did not write.
+//! Killing only the process we mean: its PID verified by its start time and the boot it
+//! was recorded in, never PID 0, 1, ourselves or our parent.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use triage_proc::{Liveness, Pid, ProcessIdentity, liveness, read_stat};
@@ -11,18 +8,28 @@ use triage_proc::{Liveness, Pid, ProcessIdentity, liveness, read_stat};
 /// How often a signalled process is looked at while it is given time to exit.
 const POLL: Duration = Duration::from_millis(20);
 
-/// How long a freshly started service is watched for failing at once.
-const START_SETTLE: Duration = Duration::from_millis(200);
-
-/// The process a heartbeat (or our own start) named.
+/// The process a heartbeat (or our own start) named: what `kill` may signal, once
+/// verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedProcess {
+pub struct KillTarget {
     /// Its PID, as recorded (not trusted).
     pub pid: i64,
     /// Field 22 of its stat when recorded, if known.
     pub start_ticks: Option<u64>,
     /// The boot it was recorded in, if known.
     pub boot_id: Option<String>,
+}
+
+/// What a `kill` step is aimed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// This process, once verified.
+    Process(KillTarget),
+    /// The check names no process, and remediate started none: nothing to kill.
+    NoneRecorded,
+    /// The heartbeat that names it could not be read: which process to kill is unknown,
+    /// so the step fails rather than let `start` launch a second copy.
+    Unreadable(String),
 }
 
 /// What `kill` did.
@@ -39,7 +46,7 @@ pub enum KillOutcome {
 }
 
 /// Checks that `recorded` is still the process we mean; the reason when it is not.
-pub fn verify(recorded: &RecordedProcess) -> Result<Pid, KillOutcome> {
+pub fn verify(recorded: &KillTarget) -> Result<Pid, KillOutcome> {
     let pid = triage_proc::to_pid(recorded.pid).map_err(|e| KillOutcome::Refused(e.to_string()))?;
     // SAFETY: getpid/getppid cannot fail.
     let (own, parent) = unsafe { (libc::getpid(), libc::getppid()) };
@@ -78,7 +85,7 @@ pub fn verify(recorded: &RecordedProcess) -> Result<Pid, KillOutcome> {
 
 /// SIGTERM to the verified process (its whole group when it leads one), up to `patience`
 /// for it to exit, then SIGKILL. Zombies count as gone.
-pub fn kill(recorded: &RecordedProcess, patience: Duration) -> KillOutcome {
+pub fn kill(recorded: &KillTarget, patience: Duration) -> KillOutcome {
     let pid = match verify(recorded) {
         Ok(pid) => pid,
         Err(outcome) => return outcome,
@@ -116,81 +123,4 @@ fn wait_gone(pid: Pid, patience: Duration) -> bool {
         }
         std::thread::sleep(POLL);
     }
-}
-
-/// A service started in the background: its PID and start time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Started {
-    /// The shell's PID (it execs the service when the command is a single program).
-    pub pid: Pid,
-    /// Its start ticks, so it can be told from a reused PID later.
-    pub start_ticks: Option<u64>,
-}
-
-/// Starts `command` with `sh -c` (the user wrote it) in a session of its own, stdin from
-/// /dev/null, stdout and stderr appended to `log`, with `env` added to a minimal
-/// environment. Returns without waiting: services outlive us.
-pub fn start_detached(
-    command: &str,
-    env: &[(String, String)],
-    log: &Path,
-) -> std::io::Result<Started> {
-    use std::os::unix::process::CommandExt;
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let output = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)?;
-    let mut child = Command::new("/bin/sh");
-    child
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(output.try_clone()?)
-        .stderr(output)
-        .env_clear()
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        );
-    for (key, value) in env {
-        child.env(key, value);
-    }
-    // SAFETY: setsid is async-signal-safe and touches only the child.
-    unsafe {
-        child.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let mut spawned = child.spawn()?;
-    let pid = spawned.id() as Pid;
-    let start_ticks = ProcessIdentity::of(pid).ok().map(|i| i.start_ticks);
-    // A start command that fails at once (a typo, a missing binary) is a failed step, not
-    // something to learn from the next check; one that forks a daemon and exits 0 is fine.
-    let settle = Instant::now() + START_SETTLE;
-    while Instant::now() < settle {
-        match spawned.try_wait() {
-            Ok(Some(status)) if !status.success() => {
-                let how = status.code().map_or_else(
-                    || "was killed by a signal".to_owned(),
-                    |code| format!("exited {code}"),
-                );
-                return Err(std::io::Error::other(format!(
-                    "the start command {how} at once (see {})",
-                    log.display()
-                )));
-            }
-            Ok(Some(_)) => break,
-            _ => std::thread::sleep(POLL),
-        }
-    }
-    // Reap it in the background if it exits while we still run, so it never lingers as
-    // our zombie; services normally outlive us and get re-parented to init.
-    std::thread::spawn(move || {
-        let _ = spawned.wait();
-    });
-    Ok(Started { pid, start_ticks })
 }

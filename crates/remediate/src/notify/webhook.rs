@@ -1,5 +1,5 @@
-//! Telling people: the JSON each webhook receives (built here, pure) and its delivery,
-//! the dead man's switch ping around each pass. Deliveries go through
+//! Webhooks and the dead man's switch: the JSON each webhook receives (built here, pure)
+//! and its delivery, the ping around each pass. Deliveries go through
 //! [`triage_notify::Outbox`], so no webhook or ping ever delays a recovery.
 
 use std::time::Duration;
@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use triage_core::State;
 use triage_notify::{Outbox, healthchecks::Pinger};
 
+use crate::act::StepReport;
 use crate::config::{Config, NotificationKind, Service, Webhook};
-use crate::pipeline::StepReport;
-use crate::store::Source;
+use crate::model::{RunId, Source};
 
 /// What happened to a service, for the webhooks.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct Notice<'a> {
     /// The attempt within the budget window, for pipelines.
     pub attempt: Option<u32>,
     /// The run, for pipelines.
-    pub run_id: Option<i64>,
+    pub run_id: Option<RunId>,
     /// The run's steps as they ended.
     pub steps: &'a [StepReport],
     /// Who decided.
@@ -45,7 +45,7 @@ pub fn body(notice: &Notice, host: &str) -> Value {
         .map(|step| {
             json!({
                 "action": step.action,
-                "outcome": crate::report::step_word(step),
+                "outcome": step.status.to_string(),
                 "exit_code": step.exit_code,
                 "duration": (step.duration.as_secs_f64() * 1000.0).round() / 1000.0,
                 "note": step.note,
@@ -93,7 +93,7 @@ fn text(notice: &Notice, host: &str) -> String {
         notice
             .steps
             .iter()
-            .map(|s| format!("{} {}", s.action, crate::report::step_word(s)))
+            .map(|s| format!("{} {}", s.action, s.status))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -201,7 +201,7 @@ pub fn hostname() -> String {
 mod tests {
     use super::*;
     use crate::config::{Format, parse};
-    use crate::pipeline::StepStatus;
+    use crate::model::StepOutcome;
 
     #[test]
     fn a_failed_remediation_says_which_step_failed_for_machines_and_people() {
@@ -220,7 +220,7 @@ mod tests {
         let steps = vec![
             StepReport {
                 action: "kill".into(),
-                status: StepStatus::Ok,
+                status: StepOutcome::Ok,
                 exit_code: None,
                 duration: Duration::from_millis(1500),
                 output_tail: String::new(),
@@ -229,7 +229,7 @@ mod tests {
             },
             StepReport {
                 action: "start".into(),
-                status: StepStatus::Failed,
+                status: StepOutcome::Failed,
                 exit_code: Some(127),
                 duration: Duration::from_millis(200),
                 output_tail: "sh: server: not found".into(),

@@ -1,0 +1,59 @@
+//! Starting a service: `commands.start` with `sh -c` (the user wrote it) in a session of
+//! its own, output appended to its log, not waited for: services outlive us.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use triage_proc::{Pid, ProcessIdentity};
+
+use super::child::{Child, Detach, Output, clean_command};
+
+/// How long a freshly started service is watched for failing at once.
+const START_SETTLE: Duration = Duration::from_millis(200);
+
+/// A service started in the background: its PID and start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Started {
+    /// The shell's PID (it execs the service when the command is a single program).
+    pub pid: Pid,
+    /// Its start ticks, so it can be told from a reused PID later.
+    pub start_ticks: Option<u64>,
+}
+
+/// Starts `command` with `sh -c` in a session of its own, stdin from /dev/null, stdout
+/// and stderr appended to `log`, with `env` added to a minimal environment. A start
+/// command that fails at once (a typo, a missing binary) is an error, not something to
+/// learn from the next check; one that forks a daemon and exits 0 is fine.
+pub fn start_detached(
+    command: &str,
+    env: &[(String, String)],
+    log: &Path,
+) -> std::io::Result<Started> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let output = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    let mut shell = clean_command("/bin/sh", env);
+    shell.arg("-c").arg(command);
+    let mut child = Child::spawn(shell, Output::Append(output), Detach::Session)?;
+    let pid = child.pid() as Pid;
+    let start_ticks = ProcessIdentity::of(pid).ok().map(|i| i.start_ticks);
+    if let Some(status) = child.wait_until(Instant::now() + START_SETTLE)
+        && !status.success()
+    {
+        child.release();
+        let how = status.code().map_or_else(
+            || "was killed by a signal".to_owned(),
+            |code| format!("exited {code}"),
+        );
+        return Err(std::io::Error::other(format!(
+            "the start command {how} at once (see {})",
+            log.display()
+        )));
+    }
+    child.release();
+    Ok(Started { pid, start_ticks })
+}

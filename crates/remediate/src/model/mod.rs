@@ -1,0 +1,23 @@
+//! What remediate knows and says, as plain values: a service's state between passes,
+//! runs and their steps, the audit log's entries, times, and the words for each
+//! (`Display`). Depends on nothing in remediate: every other module may use it.
+
+mod audit;
+mod labels;
+mod run;
+mod service;
+mod time;
+
+pub use audit::{
+    Decision, HistoryEntry, Maintenance, PassRecord, Snapshot, Source, StateType,
+    StateTypeParseError,
+};
+pub use labels::state_from_code;
+pub use run::{
+    RunOutcome, RunProgress, RunReason, RunSummary, StepOutcome, StepRecord, StoppedBefore,
+};
+pub use service::{ServiceState, ServiceStatus, ServiceStatusParseError};
+pub use time::{Time, now};
+
+/// A pipeline run's id in the store.
+pub type RunId = i64;
