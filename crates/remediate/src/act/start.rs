@@ -11,11 +11,12 @@ use super::child::{Child, Detach, Output, clean_command};
 /// How long a freshly started service is watched for failing at once.
 const START_SETTLE: Duration = Duration::from_millis(200);
 
-/// A service started in the background: its PID and start time.
+/// A service started in the background: its PID and start time, recorded as a heartbeat
+/// records them (and verified the same way before any signal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Started {
     /// The shell's PID (it execs the service when the command is a single program).
-    pub pid: Pid,
+    pub pid: i64,
     /// Its start ticks, so it can be told from a reused PID later.
     pub start_ticks: Option<u64>,
 }
@@ -39,7 +40,7 @@ pub fn start_detached(
     let mut shell = clean_command("/bin/sh", env);
     shell.arg("-c").arg(command);
     let mut child = Child::spawn(shell, Output::Append(output), Detach::Session)?;
-    let pid = child.pid() as Pid;
+    let pid: Pid = child.pid();
     let start_ticks = ProcessIdentity::of(pid).ok().map(|i| i.start_ticks);
     if let Some(status) = child.wait_until(Instant::now() + START_SETTLE)
         && !status.success()
@@ -55,5 +56,8 @@ pub fn start_detached(
         )));
     }
     child.release();
-    Ok(Started { pid, start_ticks })
+    Ok(Started {
+        pid: i64::from(pid),
+        start_ticks,
+    })
 }

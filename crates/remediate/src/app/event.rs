@@ -48,7 +48,7 @@ pub(super) fn event_from(
         state: state.ok_or_else(|| usage("no state"))?,
         state_type: kind.ok_or_else(|| usage("no state type"))?,
         attempt: attempt.ok_or_else(|| usage("no attempt"))?,
-        source: source.and_then(Source::parse).unwrap_or(default_source),
+        source: source.and_then(Source::from_name).unwrap_or(default_source),
         output: output.filter(|o| !o.is_empty()),
     })
 }

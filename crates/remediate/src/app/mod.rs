@@ -8,6 +8,9 @@ mod manage;
 mod pass;
 mod status;
 
+#[cfg(test)]
+mod tests;
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -280,7 +280,7 @@ fn target_for(engine: &Engine, service: &Service, state: &ServiceState) -> Targe
 /// (which also stands in for a heartbeat that could not be read).
 pub(super) fn target_of(named: &Target, state: &ServiceState) -> Target {
     let started = state.pid.map(|pid| KillTarget {
-        pid: i64::from(pid),
+        pid,
         start_ticks: state.pid_start_ticks,
         boot_id: None,
     });

@@ -7,7 +7,7 @@ use serde::Serialize;
 use triage_core::State;
 
 use super::RunId;
-use super::labels::{option_state_label, state_label};
+use super::labels::{option_state_label, state_label, stored_names};
 use super::run::{RunProgress, StepRecord};
 
 /// Who or what made a decision: the audit log's `source`.
@@ -26,32 +26,13 @@ pub enum Source {
     Cli,
 }
 
-impl Source {
-    /// Every source.
-    pub const ALL: [Source; 5] = [
-        Source::Cron,
-        Source::Watch,
-        Source::Nagios,
-        Source::Icinga,
-        Source::Cli,
-    ];
-
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Cron => "cron",
-            Source::Watch => "watch",
-            Source::Nagios => "nagios",
-            Source::Icinga => "icinga",
-            Source::Cli => "cli",
-        }
-    }
-
-    /// The source named `word`.
-    pub fn parse(word: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|s| s.as_str() == word)
-    }
-}
+stored_names!(Source {
+    Cron => "cron",
+    Watch => "watch",
+    Nagios => "nagios",
+    Icinga => "icinga",
+    Cli => "cli",
+});
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,15 +50,10 @@ pub enum StateType {
     Hard,
 }
 
-impl StateType {
-    /// `SOFT` or `HARD`, as stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StateType::Soft => "SOFT",
-            StateType::Hard => "HARD",
-        }
-    }
-}
+stored_names!(StateType {
+    Soft => "SOFT",
+    Hard => "HARD",
+});
 
 impl fmt::Display for StateType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

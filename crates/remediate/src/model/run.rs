@@ -6,6 +6,7 @@ use serde::{Serialize, Serializer};
 
 use triage_core::State;
 
+use super::labels::stored_names;
 use super::{RunId, Source, StateType};
 
 /// How one step of a pipeline ended.
@@ -22,29 +23,14 @@ pub enum StepOutcome {
     Skipped,
 }
 
+stored_names!(StepOutcome {
+    Ok => "ok",
+    Failed => "failed",
+    TimedOut => "timed_out",
+    Skipped => "skipped",
+});
+
 impl StepOutcome {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepOutcome::Ok => "ok",
-            StepOutcome::Failed => "failed",
-            StepOutcome::TimedOut => "timed_out",
-            StepOutcome::Skipped => "skipped",
-        }
-    }
-
-    /// The outcome stored as `name`.
-    pub fn from_name(name: &str) -> Option<StepOutcome> {
-        [
-            StepOutcome::Ok,
-            StepOutcome::Failed,
-            StepOutcome::TimedOut,
-            StepOutcome::Skipped,
-        ]
-        .into_iter()
-        .find(|outcome| outcome.as_str() == name)
-    }
-
     /// Whether the step did not do its job (and so its `on_failure` applies).
     pub fn is_failure(self) -> bool {
         matches!(self, StepOutcome::Failed | StepOutcome::TimedOut)
@@ -100,31 +86,15 @@ pub enum RunOutcome {
     Interrupted,
 }
 
+stored_names!(RunOutcome {
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Aborted => "aborted",
+    DryRun => "dry_run",
+    Interrupted => "interrupted",
+});
+
 impl RunOutcome {
-    /// The name stored in the database (`running` is the state before any outcome).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunOutcome::Succeeded => "succeeded",
-            RunOutcome::Failed => "failed",
-            RunOutcome::Aborted => "aborted",
-            RunOutcome::DryRun => "dry_run",
-            RunOutcome::Interrupted => "interrupted",
-        }
-    }
-
-    /// The outcome stored as `name`.
-    pub fn from_name(name: &str) -> Option<RunOutcome> {
-        [
-            RunOutcome::Succeeded,
-            RunOutcome::Failed,
-            RunOutcome::Aborted,
-            RunOutcome::DryRun,
-            RunOutcome::Interrupted,
-        ]
-        .into_iter()
-        .find(|outcome| outcome.as_str() == name)
-    }
-
     /// Whether the run did its job (a dry run counts: it did what was asked).
     pub fn is_success(self) -> bool {
         matches!(self, RunOutcome::Succeeded | RunOutcome::DryRun)

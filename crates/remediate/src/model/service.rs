@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use triage_core::State;
 
-use super::labels::option_state_label;
+use super::labels::{option_state_label, stored_names};
 
 /// Where a service stands between passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
@@ -31,33 +31,16 @@ pub enum ServiceStatus {
     Maintenance,
 }
 
-impl ServiceStatus {
-    /// Every status, in declaration order.
-    pub const ALL: [ServiceStatus; 8] = [
-        ServiceStatus::Unknown,
-        ServiceStatus::Healthy,
-        ServiceStatus::Failing,
-        ServiceStatus::Remediating,
-        ServiceStatus::Grace,
-        ServiceStatus::Exhausted,
-        ServiceStatus::Disabled,
-        ServiceStatus::Maintenance,
-    ];
-
-    /// The lower-case name stored in the database and shown by `status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceStatus::Unknown => "unknown",
-            ServiceStatus::Healthy => "healthy",
-            ServiceStatus::Failing => "failing",
-            ServiceStatus::Remediating => "remediating",
-            ServiceStatus::Grace => "grace",
-            ServiceStatus::Exhausted => "exhausted",
-            ServiceStatus::Disabled => "disabled",
-            ServiceStatus::Maintenance => "maintenance",
-        }
-    }
-}
+stored_names!(ServiceStatus {
+    Unknown => "unknown",
+    Healthy => "healthy",
+    Failing => "failing",
+    Remediating => "remediating",
+    Grace => "grace",
+    Exhausted => "exhausted",
+    Disabled => "disabled",
+    Maintenance => "maintenance",
+});
 
 impl fmt::Display for ServiceStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -74,10 +57,7 @@ impl FromStr for ServiceStatus {
     type Err = ServiceStatusParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        ServiceStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == text)
-            .ok_or_else(|| ServiceStatusParseError(text.to_owned()))
+        ServiceStatus::from_name(text).ok_or_else(|| ServiceStatusParseError(text.to_owned()))
     }
 }
 
@@ -106,7 +86,7 @@ pub struct ServiceState {
     /// Start times of pipelines within the budget window (the engine prunes it).
     pub recent_runs: Vec<f64>,
     /// PID recorded by the `start` step.
-    pub pid: Option<i32>,
+    pub pid: Option<i64>,
     /// That PID's start time in clock ticks since boot.
     pub pid_start_ticks: Option<u64>,
     /// Since when the service is confirmed down (DOWN was sent); None while healthy.

@@ -70,7 +70,7 @@ pub(super) fn history(
                 .ok_or_else(|| invalid(4, Type::Text, "not a run outcome"))?,
             reason: row.get(5)?,
             dry_run: row.get(6)?,
-            source: Source::parse(&source)
+            source: Source::from_name(&source)
                 .ok_or_else(|| invalid(7, Type::Text, "not a run source"))?,
             steps: Vec::new(),
         };
@@ -116,7 +116,7 @@ pub(super) fn history(
         let decision = Decision {
             service: row.get(1)?,
             at: row.get(2)?,
-            source: Source::parse(&source)
+            source: Source::from_name(&source)
                 .ok_or_else(|| invalid(3, Type::Text, "not a decision source"))?,
             state,
             state_type: row

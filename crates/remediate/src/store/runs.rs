@@ -190,7 +190,7 @@ pub(super) fn origin(conn: &Connection, run: i64) -> Result<(String, Source), Fa
         )
         .optional()?;
     let (service, source) = row.ok_or(Failure::NoSuchRun(run))?;
-    Ok((service, Source::parse(&source).unwrap_or(Source::Cli)))
+    Ok((service, Source::from_name(&source).unwrap_or(Source::Cli)))
 }
 
 /// Ok when `run` exists and is running; otherwise the error saying which it is not.
