@@ -19,4 +19,5 @@ mod packaging;
 mod readme_writers;
 mod remediate;
 mod remediate_operation;
+mod remediate_trust;
 mod runner;

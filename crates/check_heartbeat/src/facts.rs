@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use triage_heartbeat::Heartbeat;
+use triage_heartbeat::{FileOwner, Heartbeat};
 use triage_proc::{Liveness, ProcessStat};
 
 /// Facts about the machine, read once per run.
@@ -43,6 +43,8 @@ pub enum Found {
 pub struct HeartbeatFacts {
     /// The document.
     pub heartbeat: Heartbeat,
+    /// Who owns the file that was parsed (its writer).
+    pub owner: FileOwner,
     /// Facts about the PID it names (absent when it names none, or with --ignore-pid).
     pub process: Option<ProcessFacts>,
     /// What stall detection saw.

@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use triage_heartbeat::{ReadError, ReadOptions, default_key, file_mtime, read_heartbeat_once};
+use triage_heartbeat::{ReadError, ReadOptions, default_key, file_mtime, read_owned_heartbeat};
 use triage_proc::{Liveness, ProcError, liveness, read_stat, to_pid};
 
 use crate::cli::Args;
@@ -99,8 +99,8 @@ pub fn gather(
             follow_symlinks: settings.follow_symlinks,
             ..ReadOptions::default()
         };
-        match read_heartbeat_once(path, &options) {
-            Ok(heartbeat) => {
+        match read_owned_heartbeat(path, &options) {
+            Ok((heartbeat, owner)) => {
                 let process = heartbeat
                     .pid
                     .filter(|_| !settings.ignore_pid)
@@ -114,6 +114,7 @@ pub fn gather(
                 };
                 Found::Heartbeat(Box::new(HeartbeatFacts {
                     heartbeat,
+                    owner,
                     process,
                     stall,
                 }))

@@ -45,14 +45,14 @@ impl StateDir {
     /// Replaces the record called `name` atomically: readers see the old or the new one.
     pub fn write<T: Serialize>(&self, name: &str, record: &T) -> Result<(), String> {
         let file = self.dir.join(name);
-        let temp = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let text = serde_json::to_vec(record).map_err(|e| e.to_string())?;
-        std::fs::write(&temp, text)
-            .and_then(|()| std::fs::rename(&temp, &file))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&temp);
-                format!("cannot write {}: {}", file.display(), describe_io(&e))
-            })
+        triage_os::replace_file(&file, &text, 0o600, triage_os::Durability::Rename).map_err(|e| {
+            format!(
+                "cannot write {}: {}",
+                file.display(),
+                describe_io(&e.source)
+            )
+        })
     }
 }
 

@@ -10,8 +10,8 @@ mod write;
 
 pub use document::{Heartbeat, default_key};
 pub use read::{
-    MAX_HEARTBEAT_BYTES, ReadError, ReadOptions, TORN_READ_RETRY, file_mtime, read_heartbeat,
-    read_heartbeat_once,
+    FileOwner, MAX_HEARTBEAT_BYTES, ReadError, ReadOptions, TORN_READ_RETRY, file_mtime,
+    read_heartbeat, read_heartbeat_once, read_owned_heartbeat,
 };
 pub use status::ReportedStatus;
 pub use timestamp::{Timestamp, now_unix};

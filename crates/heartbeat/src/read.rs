@@ -76,7 +76,30 @@ pub fn read_heartbeat(path: &Path, options: &ReadOptions) -> Result<Heartbeat, R
 /// Reads and parses a heartbeat with no retry, for callers that read many files and retry
 /// the invalid ones together after one [`TORN_READ_RETRY`].
 pub fn read_heartbeat_once(path: &Path, options: &ReadOptions) -> Result<Heartbeat, ReadError> {
+    read_owned_heartbeat(path, options).map(|(heartbeat, _)| heartbeat)
+}
+
+/// Who owns a file, from `fstat` on the descriptor that was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileOwner {
+    /// The owning uid.
+    pub uid: u32,
+    /// The owning gid.
+    pub gid: u32,
+}
+
+/// [`read_heartbeat_once`], with the owner of the very file that was parsed: who wrote
+/// it, for a caller that acts on what it says.
+pub fn read_owned_heartbeat(
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<(Heartbeat, FileOwner), ReadError> {
+    use std::os::unix::fs::MetadataExt;
     let (file, metadata) = open_checked(path, options.follow_symlinks)?;
+    let owner = FileOwner {
+        uid: metadata.uid(),
+        gid: metadata.gid(),
+    };
     if !metadata.is_file() {
         return Err(ReadError::NotRegular(path.to_owned(), file_kind(&metadata)));
     }
@@ -99,13 +122,14 @@ pub fn read_heartbeat_once(path: &Path, options: &ReadOptions) -> Result<Heartbe
             options.max_bytes,
         ));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let heartbeat = serde_json::from_slice(&bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => "not a heartbeat",
             _ => "not valid JSON",
         };
         ReadError::Invalid(path.to_owned(), format!("{what}: {e}"))
-    })
+    })?;
+    Ok((heartbeat, owner))
 }
 
 /// A file's (or directory's) modification time as Unix seconds, with the same symlink

@@ -1,11 +1,7 @@
 //! Writing heartbeats atomically: a temp file in the same directory, then `rename`, so a
 //! reader sees the old document or the new one, never half of one.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use triage_proc::{Pid, ProcessIdentity};
 
@@ -21,40 +17,16 @@ pub enum WriteError {
     Io(PathBuf, String),
 }
 
-/// Distinguishes temp files of several writers in one process.
-static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-
 /// Replaces `path` with `heartbeat` atomically. The temp file is created exclusively and
 /// never through a symlink, so a hostile link in a shared directory cannot redirect it.
 pub fn write_atomic(path: &Path, heartbeat: &Heartbeat) -> Result<(), WriteError> {
-    let fail = |e: std::io::Error| WriteError::Io(path.to_owned(), describe(&e));
-    let name = path
-        .file_name()
-        .ok_or_else(|| WriteError::Io(path.to_owned(), "not a file name".into()))?;
-    let temp = path.with_file_name(format!(
-        ".{}.{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        SEQUENCE.fetch_add(1, Ordering::Relaxed)
-    ));
     let mut text = serde_json::to_vec(heartbeat)
         .map_err(|e| WriteError::Io(path.to_owned(), e.to_string()))?;
     text.push(b'\n');
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&temp)
-        .and_then(|mut file| file.write_all(&text));
     // No fsync: a heartbeat is rewritten every few seconds and a lost one after a power
     // cut is correctly read as stale; rename alone gives readers the atomicity they need.
-    let renamed = written.and_then(|()| std::fs::rename(&temp, path));
-    if let Err(error) = renamed {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(error));
-    }
-    Ok(())
+    triage_os::replace_file(path, &text, 0o644, triage_os::Durability::Rename)
+        .map_err(|e| WriteError::Io(path.to_owned(), describe(&e.source)))
 }
 
 /// A heartbeat for Rust programs: create once, call [`beat`](Self::beat) in the work loop.

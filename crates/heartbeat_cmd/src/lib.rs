@@ -22,6 +22,9 @@ pub enum CommandError {
     /// `stop --remove` could not remove the file.
     #[error("cannot remove {0}: {1}")]
     Remove(String, String),
+    /// `beat --pid` names a process the caller could not signal itself.
+    #[error("--pid {0}: {1}")]
+    ForeignPid(i32, String),
 }
 
 /// Exit code for usage errors, as for most Unix tools (this is not a plugin).

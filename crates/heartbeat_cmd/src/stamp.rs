@@ -12,9 +12,10 @@ pub fn beat(args: &BeatArgs) -> Result<(), CommandError> {
         true => HeartbeatWriter::without_process(&args.file, key),
         // A short-lived `heartbeat beat` vouches for whoever called it: the script.
         false => {
-            let pid = args
-                .pid
-                .unwrap_or_else(|| std::os::unix::process::parent_id() as i32);
+            let pid = match args.pid {
+                Some(pid) => vouchable(pid)?,
+                None => std::os::unix::process::parent_id() as i32,
+            };
             HeartbeatWriter::for_process(&args.file, key, pid)
         }
     };
@@ -33,6 +34,21 @@ pub fn beat(args: &BeatArgs) -> Result<(), CommandError> {
     heartbeat.interval_s = args.interval;
     heartbeat.iteration = iteration;
     Ok(writer.write()?)
+}
+
+/// `pid`, when the caller could signal it itself: a heartbeat vouches for a process that a
+/// root `remediate` may kill, so nobody may vouch for a process that is not theirs.
+fn vouchable(pid: i32) -> Result<i32, CommandError> {
+    // SAFETY: kill with signal 0 only asks whether we may signal `pid`; it sends nothing.
+    let allowed = unsafe { libc::kill(pid, 0) } == 0;
+    // A PID that is gone is written as it is: the check then says it is dead.
+    if allowed || std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
+        return Ok(pid);
+    }
+    Err(CommandError::ForeignPid(
+        pid,
+        "not a process you could signal yourself: refused".to_owned(),
+    ))
 }
 
 /// Marks a clean stop, keeping what the last heartbeat said, or removes the file.

@@ -12,7 +12,9 @@ use std::io;
 pub use clock::Clock;
 pub use procfs::{Memory, ProcFs, StatusFields};
 pub use stat::{ProcessStat, parse_stat, read_stat, read_stat_in};
-pub use user::{User, user_by_name, user_by_uid};
+pub use user::{
+    Account, User, account_by_name, account_by_uid, group_by_name, user_by_name, user_by_uid,
+};
 
 /// A process ID as the kernel hands it out (always positive).
 pub type Pid = i32;

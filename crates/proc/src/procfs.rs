@@ -26,6 +26,8 @@ pub struct Memory {
 /// The lines of `/proc/<pid>/status` Triage uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatusFields {
+    /// Real user id (first field of `Uid:`): who the process runs for.
+    pub ruid: u32,
     /// Effective user id (second field of `Uid:`).
     pub euid: u32,
     /// Locked memory in KiB (`VmLck:`; absent for kernel threads, then 0).
@@ -141,7 +143,7 @@ impl ProcFs {
         }
     }
 
-    /// The effective uid and locked memory from the status file.
+    /// The real and effective uids and locked memory from the status file.
     pub fn status(&mut self, pid: Pid) -> Result<Option<StatusFields>, ProcError> {
         let Some(bytes) = self.read(pid, "status")? else {
             return Ok(None);
@@ -156,10 +158,12 @@ impl ProcFs {
             std::str::from_utf8(field).ok()?.parse().ok()
         };
         let mut euid = None;
+        let mut ruid = None;
         // Kernel threads have no VmLck line: nothing locked.
         let mut locked_kib = 0;
         for line in bytes.split(|b| *b == b'\n') {
             if let Some(rest) = line.strip_prefix(b"Uid:") {
+                ruid = number(rest, 0);
                 euid = number(rest, 1);
             } else if let Some(rest) = line.strip_prefix(b"VmLck:") {
                 locked_kib = number(rest, 0).unwrap_or(0);
@@ -169,7 +173,14 @@ impl ProcFs {
         let euid = euid
             .and_then(|uid| u32::try_from(uid).ok())
             .ok_or(ProcError::Malformed(pid))?;
-        Ok(Some(StatusFields { euid, locked_kib }))
+        let ruid = ruid
+            .and_then(|uid| u32::try_from(uid).ok())
+            .ok_or(ProcError::Malformed(pid))?;
+        Ok(Some(StatusFields {
+            ruid,
+            euid,
+            locked_kib,
+        }))
     }
 
     /// The owner of `/proc/<pid>`: the effective uid for an ordinary process, but root for

@@ -60,6 +60,12 @@ pub enum Verdict {
     },
     /// Another remediate process is running its pipeline right now.
     BeingRemediated,
+    /// Failing, but what its check read cannot be trusted to act on (a heartbeat written
+    /// by someone other than the service's user): never acted on.
+    Refused {
+        /// Why, in words.
+        why: String,
+    },
 }
 
 impl Verdict {
@@ -73,13 +79,14 @@ impl Verdict {
                 Time(*until)
             )),
             Verdict::Healthy { recovered: true } => Some("recovered".into()),
+            Verdict::Refused { why } => Some(format!("refused: {why}")),
             _ => None,
         }
     }
 }
 
 /// What a pass saw of a service.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Seen {
     /// Its check's state.
     pub state: State,
@@ -87,6 +94,8 @@ pub struct Seen {
     pub maintenance_until: Option<f64>,
     /// Another process holds its pipeline lock.
     pub busy: bool,
+    /// Why what the check read must not be acted on, if so.
+    pub refused: Option<String>,
 }
 
 impl Seen {
@@ -96,6 +105,7 @@ impl Seen {
             state,
             maintenance_until: None,
             busy: false,
+            refused: None,
         }
     }
 }
@@ -131,6 +141,10 @@ pub fn decide(
         ) && prior.last_run.is_some();
         become_healthy(&mut next);
         return (Verdict::Healthy { recovered }, next);
+    }
+    if let Some(why) = seen.refused {
+        next.status = ServiceStatus::Failing;
+        return (Verdict::Refused { why }, next);
     }
     if seen.busy {
         next.status = ServiceStatus::Remediating;
@@ -599,6 +613,7 @@ mod tests {
             state: State::Critical,
             maintenance_until: Some(5000.0),
             busy: false,
+            refused: None,
         };
         let (v, s) = decide(&app, &prior, seen, &db_healthy, 1000.0);
         assert_eq!(v, Verdict::Maintenance { until: 5000.0 });
@@ -635,6 +650,40 @@ mod tests {
             notifications(&again, &up, &v),
             [NotificationKind::Recovered]
         );
+    }
+
+    #[test]
+    fn a_refused_read_is_failing_never_acted_on_and_audited() {
+        let app = service();
+        let prior = ServiceState {
+            consecutive_failures: 5,
+            ..ServiceState::default()
+        };
+        let refused = Seen {
+            refused: Some("the heartbeat is owned by uid 4242".into()),
+            ..Seen::check(State::Critical)
+        };
+        let (v, s) = decide(&app, &prior, refused.clone(), &db_healthy, 1000.0);
+        assert_eq!(
+            v,
+            Verdict::Refused {
+                why: "the heartbeat is owned by uid 4242".into()
+            }
+        );
+        assert_eq!((s.status, s.recent_runs.len()), (ServiceStatus::Failing, 0));
+        assert_eq!(
+            v.audit_line().as_deref(),
+            Some("refused: the heartbeat is owned by uid 4242")
+        );
+        // A passing check is healthy whoever wrote it: nothing to act on anyway.
+        let fine = Seen {
+            state: State::Ok,
+            ..refused
+        };
+        assert!(matches!(
+            decide(&app, &prior, fine, &db_healthy, 1000.0).0,
+            Verdict::Healthy { .. }
+        ));
     }
 
     fn event(state: State, hard: bool, attempt: u32) -> EventSeen {

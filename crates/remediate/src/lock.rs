@@ -5,7 +5,7 @@
 //! never leaves a lock a human must delete.
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
@@ -70,6 +70,12 @@ impl ServiceLock {
         )
     }
 
+    /// The lock file's descriptor (close-on-exec), for a command that should hold the lock
+    /// with us while it runs.
+    pub fn descriptor(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+
     /// The descriptor, made inheritable, for a child that goes on holding the lock after
     /// we exit (the lock belongs to the open file, which the child then shares).
     pub fn inheritable_fd(&self) -> std::io::Result<RawFd> {
@@ -119,12 +125,12 @@ fn lock_file(path: &Path) -> Result<File, LockError> {
         path: path.display().to_string(),
         reason: triage_core::describe_io(&e),
     };
+    let refused = |reason: String| LockError::Open {
+        path: path.display().to_string(),
+        reason,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(open_error)?;
+        triage_os::private_dir(dir).map_err(|e| refused(e.to_string()))?;
     }
     let file = OpenOptions::new()
         .create(true)
@@ -134,6 +140,9 @@ fn lock_file(path: &Path) -> Result<File, LockError> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(open_error)?;
+    // A lock file someone else made would let them hold the service's lock for ever.
+    let meta = file.metadata().map_err(open_error)?;
+    triage_os::check_private_file(path, &meta).map_err(|e| refused(e.to_string()))?;
     // SAFETY: a valid open descriptor; LOCK_NB makes it return at once.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let error = std::io::Error::last_os_error();

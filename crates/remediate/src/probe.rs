@@ -14,6 +14,7 @@ use triage_check_heartbeat::judge::Policy;
 use triage_check_heartbeat::stall::StallStore;
 use triage_core::runner::Context;
 use triage_core::{CheckResult, Range, State};
+use triage_heartbeat::FileOwner;
 
 use crate::act::child::{Child, Detach, Keep, Output};
 use crate::act::kill::{KillTarget, Target};
@@ -33,6 +34,8 @@ pub struct Observation {
     pub summary: String,
     /// The process a `kill` step should stop, as the check found it.
     pub target: Target,
+    /// Who owns the heartbeat that was read (who the service runs as, unless configured).
+    pub owner: Option<FileOwner>,
 }
 
 impl Observation {
@@ -41,6 +44,7 @@ impl Observation {
             state: State::Unknown,
             summary: summary.into(),
             target: Target::NoneRecorded,
+            owner: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl Observation {
             state: result.state,
             summary: result.summary,
             target: Target::NoneRecorded,
+            owner: None,
         }
     }
 }
@@ -148,20 +153,24 @@ fn heartbeat_check(path: &Path, policy: &Policy, store: &StallStore) -> Observat
         ..ReadSettings::default()
     };
     let (result, facts) = triage_check_heartbeat::check_file(path, &settings, policy, store, 0);
-    let target = match facts.found {
-        Found::Heartbeat(found) => match found.heartbeat.pid {
-            Some(pid) => Target::Process(KillTarget {
-                pid,
-                start_ticks: found.heartbeat.pid_start_ticks,
-                boot_id: found.heartbeat.boot_id,
-            }),
-            None => Target::NoneRecorded,
-        },
-        Found::Missing | Found::Modified(_) => Target::NoneRecorded,
-        Found::Refused(why) | Found::Invalid(why) => Target::Unreadable(why),
+    let (target, owner) = match facts.found {
+        Found::Heartbeat(found) => {
+            let target = match found.heartbeat.pid {
+                Some(pid) => Target::Process(KillTarget {
+                    pid,
+                    start_ticks: found.heartbeat.pid_start_ticks,
+                    boot_id: found.heartbeat.boot_id,
+                }),
+                None => Target::NoneRecorded,
+            };
+            (target, Some(found.owner))
+        }
+        Found::Missing | Found::Modified(_) => (Target::NoneRecorded, None),
+        Found::Refused(why) | Found::Invalid(why) => (Target::Unreadable(why), None),
     };
     Observation {
         target,
+        owner,
         ..Observation::of(result)
     }
 }
@@ -242,6 +251,7 @@ fn command_check(argv: &[String], deadline: Instant) -> Observation {
                 first
             },
             target: Target::NoneRecorded,
+            owner: None,
         },
     }
 }

@@ -38,6 +38,7 @@ pub fn pass_line(report: &ServiceReport) -> String {
             format!(" -> in maintenance until {}: not acted on", Time(*until))
         }
         Some(Verdict::BeingRemediated) => " -> being remediated by another remediate".to_owned(),
+        Some(Verdict::Refused { why }) => format!(" -> REFUSED: {why}"),
     };
     let run = match (&report.run, &report.skipped) {
         (Some(run), _) => {

@@ -59,6 +59,7 @@ fn facts(hb: Heartbeat, process: Option<ProcessFacts>, stall: StallFact) -> Sour
         path: PathBuf::from("/run/app/my_server.json"),
         found: Found::Heartbeat(Box::new(HeartbeatFacts {
             heartbeat: hb,
+            owner: triage_heartbeat::FileOwner { uid: 0, gid: 0 },
             process,
             stall,
         })),

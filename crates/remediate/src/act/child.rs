@@ -6,9 +6,12 @@
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::identity::Identity;
 
 /// The PATH children get: they start from an empty environment, never from ours.
 pub const CHILD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -104,6 +107,21 @@ impl Child {
         match detach {
             Detach::Group => {
                 command.process_group(0);
+                // SAFETY: prctl and getppid are async-signal-safe. Registered after any
+                // change of user (which clears the death signal): if remediate is killed
+                // mid-check or mid-step, the kernel kills the child with it.
+                let parent = std::process::id() as libc::pid_t;
+                unsafe {
+                    command.pre_exec(move || {
+                        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        if libc::getppid() != parent {
+                            return Err(std::io::Error::other("remediate is gone"));
+                        }
+                        Ok(())
+                    });
+                }
             }
             // SAFETY: setsid is async-signal-safe and touches only the child.
             Detach::Session => unsafe {
@@ -263,6 +281,46 @@ impl Kept {
             Keep::Tail(limit) => &kept[kept.len().saturating_sub(limit)..],
         };
         String::from_utf8_lossy(part).into_owned()
+    }
+}
+
+/// Makes `command` run as `identity` (its groups, group and user set before exec; nothing
+/// changes when we already are it) in `cwd`, else its home, else `/`.
+pub fn become_identity(command: &mut Command, identity: &Identity, cwd: Option<&Path>) {
+    command.current_dir(identity.working_dir(cwd));
+    if identity.is_ours() {
+        return;
+    }
+    let (uid, gid, groups) = (identity.uid, identity.gid, identity.groups.clone());
+    // SAFETY: setgroups, setgid and setuid are async-signal-safe; `groups` was made
+    // before the fork. Groups first and the user last: after setuid nothing else may
+    // change. A failure stops the exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Lets `command` (and whatever it starts) share descriptor `fd`: a service lock then
+/// stays held while any of them lives, even if remediate itself is killed, so no other
+/// remediate starts the same step beside the one still running.
+pub fn share_descriptor(command: &mut Command, fd: std::os::fd::RawFd) {
+    // SAFETY: fcntl is async-signal-safe; it changes the child's descriptor table only.
+    unsafe {
+        command.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

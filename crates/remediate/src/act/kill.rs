@@ -1,12 +1,19 @@
-//! Killing only the process we mean: its PID verified by its start time and the boot it
-//! was recorded in, never PID 0, 1, ourselves or our parent.
+//! Killing only the process we mean: its PID verified by its start time, the boot it was
+//! recorded in and its real uid (the service's), never PID 0, 1, ourselves or our parent;
+//! signalled through a pidfd opened before the checks, so the PID cannot be reused
+//! between them and the signal. Its process group goes too only when every member we can
+//! see is the service's.
 
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::time::Duration;
 
-use triage_proc::{Liveness, Pid, ProcessIdentity, liveness, read_stat};
+use triage_proc::{Pid, ProcFs, ProcessIdentity, read_stat};
 
-/// How often a signalled process is looked at while it is given time to exit.
-const POLL: Duration = Duration::from_millis(20);
+use super::identity::Identity;
+
+/// How long a process killed with SIGKILL is given to be gone.
+const AFTER_SIGKILL: Duration = Duration::from_secs(5);
 
 /// The process a heartbeat (or our own start) named: what `kill` may signal, once
 /// verified.
@@ -43,10 +50,25 @@ pub enum KillOutcome {
     Killed,
     /// We would not signal it, and why.
     Refused(String),
+    /// The PID is another user's process, not the service's: not signalled, and nothing
+    /// of the service's is left to stop there.
+    NotOurs(String),
 }
 
-/// Checks that `recorded` is still the process we mean; the reason when it is not.
-pub fn verify(recorded: &KillTarget) -> Result<Pid, KillOutcome> {
+/// A process that passed every check, held by a pidfd.
+#[derive(Debug)]
+pub struct Verified {
+    /// Its PID.
+    pub pid: Pid,
+    /// Its pidfd: signals through it reach this process or none.
+    fd: OwnedFd,
+    /// Whether its whole process group may be signalled.
+    group: bool,
+}
+
+/// Opens `recorded`'s pidfd and checks that it is still the process we mean and that it
+/// runs as `identity`; the reason when it is not.
+pub fn verify(recorded: &KillTarget, identity: &Identity) -> Result<Verified, KillOutcome> {
     let pid = triage_proc::to_pid(recorded.pid).map_err(|e| KillOutcome::Refused(e.to_string()))?;
     // SAFETY: getpid/getppid cannot fail.
     let (own, parent) = unsafe { (libc::getpid(), libc::getppid()) };
@@ -67,60 +89,132 @@ pub fn verify(recorded: &KillTarget) -> Result<Pid, KillOutcome> {
             "pid {pid} was recorded before the last reboot"
         )));
     }
-    let identity = match ProcessIdentity::of(pid) {
+    // First the pidfd, then the checks: what they see is what the signal reaches.
+    let fd = pidfd_open(pid)
+        .map_err(|_| KillOutcome::NotRunning(format!("pid {pid} is not running")))?;
+    let identity_now = match ProcessIdentity::of(pid) {
         Ok(identity) => identity,
         Err(_) => return Err(KillOutcome::NotRunning(format!("pid {pid} is not running"))),
     };
     match recorded.start_ticks {
-        Some(ticks) if ticks != identity.start_ticks => Err(KillOutcome::NotRunning(format!(
-            "pid {pid} now belongs to another process (started at tick {}, recorded {ticks})",
-            identity.start_ticks
-        ))),
-        Some(_) => Ok(pid),
-        None => Err(KillOutcome::Refused(format!(
-            "pid {pid} has no recorded start time, so it cannot be told from a reused PID"
-        ))),
+        Some(ticks) if ticks != identity_now.start_ticks => {
+            return Err(KillOutcome::NotRunning(format!(
+                "pid {pid} now belongs to another process (started at tick {}, recorded {ticks})",
+                identity_now.start_ticks
+            )));
+        }
+        Some(_) => {}
+        None => {
+            return Err(KillOutcome::Refused(format!(
+                "pid {pid} has no recorded start time, so it cannot be told from a reused PID"
+            )));
+        }
     }
+    let mut proc =
+        ProcFs::open(Path::new("/proc")).map_err(|e| KillOutcome::Refused(e.to_string()))?;
+    let owner = real_uid(&mut proc, pid)
+        .ok_or_else(|| KillOutcome::NotRunning(format!("pid {pid} is not running")))?;
+    if owner != identity.uid {
+        return Err(KillOutcome::NotOurs(format!(
+            "pid {pid} runs as uid {owner}, not as the service's {}",
+            identity.describe()
+        )));
+    }
+    let group = read_stat(pid).is_ok_and(|stat| stat.pgrp == pid)
+        && group_is_all(&mut proc, pid, identity.uid);
+    Ok(Verified { pid, fd, group })
 }
 
-/// SIGTERM to the verified process (its whole group when it leads one), up to `patience`
-/// for it to exit, then SIGKILL. Zombies count as gone.
-pub fn kill(recorded: &KillTarget, patience: Duration) -> KillOutcome {
-    let pid = match verify(recorded) {
-        Ok(pid) => pid,
+/// The real uid of `pid`, if it is still there.
+fn real_uid(proc: &mut ProcFs, pid: Pid) -> Option<u32> {
+    proc.status(pid).ok().flatten().map(|status| status.ruid)
+}
+
+/// Whether every process we can see in the group `leader` leads runs as `uid`.
+fn group_is_all(proc: &mut ProcFs, leader: Pid, uid: u32) -> bool {
+    let Ok(pids) = proc.pids() else {
+        return false;
+    };
+    pids.into_iter().all(|pid| {
+        match proc.stat(pid) {
+            Ok(Some(stat)) if stat.pgrp == leader => real_uid(proc, pid).is_none_or(|u| u == uid),
+            // Gone, or not in the group.
+            _ => true,
+        }
+    })
+}
+
+/// SIGTERM to the verified process (its whole group when it leads one that is all the
+/// service's), up to `patience` for it to exit, then SIGKILL. Zombies count as gone.
+pub fn kill(recorded: &KillTarget, identity: &Identity, patience: Duration) -> KillOutcome {
+    let verified = match verify(recorded, identity) {
+        Ok(verified) => verified,
         Err(outcome) => return outcome,
     };
-    // A service that leads its own process group (started with setsid, as ours are) is
-    // signalled as a group, so its children go with it.
-    let group = read_stat(pid).is_ok_and(|stat| stat.pgrp == pid);
-    let target = if group { -pid } else { pid };
-    // SAFETY: plain kill(2) on a verified PID (or its own group).
-    unsafe { libc::kill(target, libc::SIGTERM) };
-    if wait_gone(pid, patience) {
+    verified.signal(libc::SIGTERM);
+    if verified.wait_gone(patience) {
         return KillOutcome::Terminated;
     }
-    // Still ours? The PID cannot have been reused while the process had not exited, but
-    // it may have exited and been reaped just now.
-    if verify(recorded).is_err() {
-        return KillOutcome::Terminated;
-    }
-    // SAFETY: as above.
-    unsafe { libc::kill(target, libc::SIGKILL) };
-    wait_gone(pid, Duration::from_secs(5));
+    verified.signal(libc::SIGKILL);
+    verified.wait_gone(AFTER_SIGKILL);
     KillOutcome::Killed
 }
 
-fn wait_gone(pid: Pid, patience: Duration) -> bool {
-    let until = Instant::now() + patience;
-    loop {
-        let gone = matches!(liveness(i64::from(pid)), Ok(Liveness::Gone))
-            || read_stat(pid).map_or(true, |stat| stat.is_zombie());
-        if gone {
-            return true;
+impl Verified {
+    /// Sends `signal` through the pidfd, and to the rest of its group when that is all
+    /// the service's (the leader is held by the pidfd, so the group id is still its).
+    fn signal(&self, signal: i32) {
+        // SAFETY: pidfd_send_signal on our own pidfd, with no siginfo.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.fd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if self.group {
+            // SAFETY: the group this verified, still-held process leads.
+            unsafe { libc::kill(-self.pid, signal) };
         }
-        if Instant::now() >= until {
-            return false;
-        }
-        std::thread::sleep(POLL);
     }
+
+    /// Waits up to `patience` for the process to exit: the pidfd turns readable then.
+    fn wait_gone(&self, patience: Duration) -> bool {
+        let mut poll = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let until = std::time::Instant::now() + patience;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            let millis = left.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: one pollfd that we own, and its count.
+            let ready = unsafe { libc::poll(&mut poll, 1, millis) };
+            let interrupted = ready < 0
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+            if ready > 0 || !interrupted || left.is_zero() {
+                // A zombie is as good as gone: init reaps our parent-less service.
+                return ready > 0 || read_stat(self.pid).map_or(true, |stat| stat.is_zombie());
+            }
+        }
+    }
+
+    /// Whether its group will be signalled with it.
+    pub fn signals_group(&self) -> bool {
+        self.group
+    }
+}
+
+/// `pidfd_open(2)`.
+fn pidfd_open(pid: Pid) -> std::io::Result<OwnedFd> {
+    // SAFETY: a plain syscall; on success it returns a new descriptor we then own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just gave us this descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }

@@ -3,23 +3,38 @@
 //! acts only through [`Actions`], so its tests can act without processes.
 
 pub mod child;
+pub mod identity;
 pub mod kill;
 pub mod start;
 pub mod steps;
 
+use std::os::fd::RawFd;
 use std::path::PathBuf;
 
+pub use identity::Identity;
 pub use kill::{KillOutcome, KillTarget, Target};
 pub use start::Started;
 pub use steps::StepReport;
 
 use crate::config::{Service, Step};
 
+/// Who and what a step acts on.
+#[derive(Debug, Clone, Copy)]
+pub struct Acting<'a> {
+    /// The process a `kill` stops, as the check named it.
+    pub target: &'a Target,
+    /// Who the commands run as, and whose processes may be signalled.
+    pub identity: &'a Identity,
+    /// The service lock's descriptor, shared with command steps so it stays held while
+    /// they run.
+    pub lock_fd: Option<RawFd>,
+}
+
 /// What the engine may do to the host.
 pub trait Actions: Sync {
-    /// Runs one step of `service`'s pipeline (only describes it when `dry_run`); `target`
-    /// is the process its check named.
-    fn step(&self, step: &Step, service: &Service, target: &Target, dry_run: bool) -> StepReport;
+    /// Runs one step of `service`'s pipeline as `acting` says (only describes it when
+    /// `dry_run`).
+    fn step(&self, step: &Step, service: &Service, acting: &Acting, dry_run: bool) -> StepReport;
 }
 
 /// The real thing: processes, signals and the Engine API.
@@ -30,7 +45,7 @@ pub struct HostActions {
 }
 
 impl Actions for HostActions {
-    fn step(&self, step: &Step, service: &Service, target: &Target, dry_run: bool) -> StepReport {
-        steps::run_step(step, service, target, &self.log_dir, dry_run)
+    fn step(&self, step: &Step, service: &Service, acting: &Acting, dry_run: bool) -> StepReport {
+        steps::run_step(step, service, acting, &self.log_dir, dry_run)
     }
 }

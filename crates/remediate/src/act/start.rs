@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use triage_proc::{Pid, ProcessIdentity};
 
-use super::child::{Child, Detach, Output, clean_command};
+use super::child::{Child, Detach, Output, become_identity, clean_command};
+use super::identity::Identity;
 
 /// How long a freshly started service is watched for failing at once.
 const START_SETTLE: Duration = Duration::from_millis(200);
@@ -21,24 +22,25 @@ pub struct Started {
     pub start_ticks: Option<u64>,
 }
 
-/// Starts `command` with `sh -c` in a session of its own, stdin from /dev/null, stdout
-/// and stderr appended to `log`, with `env` added to a minimal environment. A start
+/// Starts `command` with `sh -c` as `identity` in `cwd` (else its home), in a session of
+/// its own, stdin from /dev/null, stdout and stderr appended to `log`, with `env` added
+/// to a minimal environment. A start
 /// command that fails at once (a typo, a missing binary) is an error, not something to
 /// learn from the next check; one that forks a daemon and exits 0 is fine.
 pub fn start_detached(
     command: &str,
     env: &[(String, String)],
+    identity: &Identity,
+    cwd: Option<&Path>,
     log: &Path,
 ) -> std::io::Result<Started> {
     if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)?;
+        triage_os::private_dir(dir).map_err(std::io::Error::other)?;
     }
-    let output = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)?;
+    let output = triage_os::open_private_append(log, 0o640).map_err(std::io::Error::other)?;
     let mut shell = clean_command("/bin/sh", env);
     shell.arg("-c").arg(command);
+    become_identity(&mut shell, identity, cwd);
     let mut child = Child::spawn(shell, Output::Append(output), Detach::Session)?;
     let pid: Pid = child.pid();
     let start_ticks = ProcessIdentity::of(pid).ok().map(|i| i.start_ticks);

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::child::{Child, Detach, Keep, Output, clean_command};
+use super::Acting;
+use super::child::{Child, Detach, Keep, Output, become_identity, clean_command, share_descriptor};
+use super::identity::Identity;
 use super::kill::{self, KillOutcome, Target};
 use super::start::{Started, start_detached};
 use crate::config::{Action, Service, Step};
@@ -33,14 +35,16 @@ pub struct StepReport {
     pub started: Option<Started>,
 }
 
-/// Runs one step for `service`; `target` is the process the last check named.
+/// Runs one step for `service` as `identity`; `target` is the process the last check
+/// named.
 pub fn run_step(
     step: &Step,
     service: &Service,
-    target: &Target,
+    acting: &Acting,
     log_dir: &Path,
     dry_run: bool,
 ) -> StepReport {
+    let (target, identity) = (acting.target, acting.identity);
     let began = Instant::now();
     let mut report = StepReport {
         action: step.action.to_string(),
@@ -53,7 +57,7 @@ pub fn run_step(
     };
     if dry_run {
         report.status = StepOutcome::Skipped;
-        report.note = describe_plan(step, service, target);
+        report.note = describe_plan(step, service, target, identity);
         return report;
     }
     match &step.action {
@@ -67,22 +71,27 @@ pub fn run_step(
                     StepOutcome::Failed,
                     format!("cannot tell which process to kill: {why}"),
                 ),
-                Target::Process(recorded) => match kill::kill(recorded, service.kill_timeout) {
-                    KillOutcome::NotRunning(why) => {
-                        (StepOutcome::Ok, format!("nothing to kill: {why}"))
+                Target::Process(recorded) => {
+                    match kill::kill(recorded, identity, service.kill_timeout) {
+                        KillOutcome::NotRunning(why) => {
+                            (StepOutcome::Ok, format!("nothing to kill: {why}"))
+                        }
+                        KillOutcome::Terminated => (
+                            StepOutcome::Ok,
+                            format!("pid {} exited after SIGTERM", recorded.pid),
+                        ),
+                        KillOutcome::Killed => (
+                            StepOutcome::Ok,
+                            format!("pid {} killed with SIGKILL", recorded.pid),
+                        ),
+                        KillOutcome::Refused(why) => {
+                            (StepOutcome::Failed, format!("refused to signal: {why}"))
+                        }
+                        KillOutcome::NotOurs(why) => {
+                            (StepOutcome::Ok, format!("not signalled: {why}"))
+                        }
                     }
-                    KillOutcome::Terminated => (
-                        StepOutcome::Ok,
-                        format!("pid {} exited after SIGTERM", recorded.pid),
-                    ),
-                    KillOutcome::Killed => (
-                        StepOutcome::Ok,
-                        format!("pid {} killed with SIGKILL", recorded.pid),
-                    ),
-                    KillOutcome::Refused(why) => {
-                        (StepOutcome::Failed, format!("refused to signal: {why}"))
-                    }
-                },
+                }
             };
             report.status = status;
             report.note = note;
@@ -94,7 +103,13 @@ pub fn run_step(
             }
             Some(command) => {
                 let log = log_dir.join(format!("{}.log", safe_name(&service.name)));
-                match start_detached(command, &env_pairs(service), &log) {
+                match start_detached(
+                    command,
+                    &command_env(service, identity),
+                    identity,
+                    service.cwd.as_deref(),
+                    &log,
+                ) {
                     Ok(started) => {
                         report.note =
                             format!("started pid {}, output in {}", started.pid, log.display());
@@ -136,7 +151,13 @@ pub fn run_step(
                 } else {
                     command.clone()
                 };
-                let run = run_shell(&line, &env_pairs(service), step.timeout);
+                let run = run_shell(
+                    &line,
+                    &command_env(service, identity),
+                    acting,
+                    service.cwd.as_deref(),
+                    step.timeout,
+                );
                 report.exit_code = run.code();
                 report.status = match (run.timed_out, run.code()) {
                     (true, _) => StepOutcome::TimedOut,
@@ -159,28 +180,36 @@ pub fn run_step(
 }
 
 /// What a dry run says it would do.
-fn describe_plan(step: &Step, service: &Service, target: &Target) -> String {
+fn describe_plan(step: &Step, service: &Service, target: &Target, identity: &Identity) -> String {
     match &step.action {
         Action::Kill => match target {
             Target::NoneRecorded => "would kill nothing: no process recorded".into(),
             Target::Unreadable(why) => format!("would fail: cannot tell which process: {why}"),
-            Target::Process(recorded) => match kill::verify(recorded) {
-                Ok(pid) => format!(
-                    "would send SIGTERM to pid {pid}, then SIGKILL after {}s",
+            Target::Process(recorded) => match kill::verify(recorded, identity) {
+                Ok(verified) => format!(
+                    "would send SIGTERM to pid {}{}, then SIGKILL after {}s",
+                    verified.pid,
+                    if verified.signals_group() {
+                        " and its group"
+                    } else {
+                        ""
+                    },
                     service.kill_timeout.as_secs()
                 ),
                 Err(KillOutcome::NotRunning(why)) => format!("would kill nothing: {why}"),
                 Err(KillOutcome::Refused(why)) => format!("would refuse: {why}"),
+                Err(KillOutcome::NotOurs(why)) => format!("would not signal: {why}"),
                 Err(_) => "would kill nothing".into(),
             },
         },
         Action::Start => format!(
-            "would run: {}",
+            "would run: {}, as {}",
             service
                 .commands
                 .get("start")
                 .map(String::as_str)
-                .unwrap_or("(no start command)")
+                .unwrap_or("(no start command)"),
+            identity.describe()
         ),
         Action::ContainerRestart { container } => format!("would restart container {container}"),
         Action::Command(name) => {
@@ -191,19 +220,20 @@ fn describe_plan(step: &Step, service: &Service, target: &Target) -> String {
                 .unwrap_or("(missing)");
             let force = if service.force_flag { " --force" } else { "" };
             format!(
-                "would run: {command}{force} (timeout {}s)",
-                step.timeout.as_secs()
+                "would run: {command}{force} (timeout {}s), as {}",
+                step.timeout.as_secs(),
+                identity.describe()
             )
         }
     }
 }
 
-fn env_pairs(service: &Service) -> Vec<(String, String)> {
-    service
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+/// A command's environment: its identity's HOME, USER, LOGNAME and SHELL, then the
+/// service's `env` (which may change them).
+fn command_env(service: &Service, identity: &Identity) -> Vec<(String, String)> {
+    let mut env = identity.env();
+    env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
 }
 
 /// A file name from a service name.
@@ -221,9 +251,19 @@ pub fn safe_name(name: &str) -> String {
 
 /// Runs `line` with `sh -c` in a process group of its own (so a timeout kills all of
 /// it), stdout and stderr together, keeping the last bytes.
-fn run_shell(line: &str, env: &[(String, String)], timeout: Duration) -> super::child::Finished {
+fn run_shell(
+    line: &str,
+    env: &[(String, String)],
+    acting: &Acting,
+    cwd: Option<&Path>,
+    timeout: Duration,
+) -> super::child::Finished {
     let mut shell = clean_command("/bin/sh", env);
     shell.arg("-c").arg(line);
+    become_identity(&mut shell, acting.identity, cwd);
+    if let Some(fd) = acting.lock_fd {
+        share_descriptor(&mut shell, fd);
+    }
     match Child::spawn(shell, Output::Keep(Keep::Tail(OUTPUT_TAIL)), Detach::Group) {
         Ok(child) => child.finish(Instant::now() + timeout),
         Err(error) => super::child::Finished {
@@ -251,10 +291,16 @@ mod tests {
 
     fn run(service: &Service, index: usize, target: &Target) -> StepReport {
         let logs = tempfile::tempdir().expect("tempdir");
+        let root = Identity::root();
+        let acting = Acting {
+            target,
+            identity: &root,
+            lock_fd: None,
+        };
         run_step(
             &service.recovery[index],
             service,
-            target,
+            &acting,
             logs.path(),
             false,
         )
@@ -299,7 +345,13 @@ mod tests {
             .recovery
             .iter()
             .map(|step| {
-                let report = run_step(step, &app, &Target::NoneRecorded, logs.path(), true);
+                let root = Identity::root();
+                let acting = Acting {
+                    target: &Target::NoneRecorded,
+                    identity: &root,
+                    lock_fd: None,
+                };
+                let report = run_step(step, &app, &acting, logs.path(), true);
                 assert_eq!(report.status, StepOutcome::Skipped);
                 report.note
             })
@@ -308,8 +360,8 @@ mod tests {
             notes,
             [
                 "would kill nothing: no process recorded",
-                "would run: echo tidied; exit 4 (timeout 60s)",
-                "would run: exec sleep 30",
+                "would run: echo tidied; exit 4 (timeout 60s), as root (uid 0)",
+                "would run: exec sleep 30, as root (uid 0)",
             ]
         );
         assert_eq!(std::fs::read_dir(logs.path()).expect("logs").count(), 0);

@@ -127,13 +127,13 @@ pub(super) fn continue_detached(
     lock_fd: i32,
     out: &mut dyn Write,
 ) -> Result<Exit, AppError> {
-    let _lock = ServiceLock::inherit(lock_fd).map_err(AppError::Lock)?;
+    let lock = ServiceLock::inherit(lock_fd).map_err(AppError::Lock)?;
     let mut store = Store::open(&config.db_path)?;
     let teller = Teller::new(config);
     let stop = Stop::on_signals()
         .map_err(|e| AppError::Broken(format!("cannot catch SIGTERM/SIGINT: {e}")))?;
     let engine = host_engine(config, &teller, &stop);
-    let report = engine::continue_run(&engine, &mut store, run)
+    let report = engine::continue_run(&engine, &mut store, run, Some(lock.descriptor()))
         .map_err(|e| AppError::Broken(format!("run {run}: {e}")))?;
     say(out, render::detached_line(now(), run, &report));
     drop(engine);

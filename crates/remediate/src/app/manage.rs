@@ -20,12 +20,18 @@ pub(super) fn run_by_hand(
     dry_run: bool,
     out: &mut dyn Write,
 ) -> Result<Exit, AppError> {
-    let _lock = ServiceLock::acquire(&config.lock_path, &service.name).map_err(AppError::Lock)?;
+    let lock = ServiceLock::acquire(&config.lock_path, &service.name).map_err(AppError::Lock)?;
     let mut store = Store::open(&config.db_path)?;
     let teller = Teller::new(config);
     let stop = Stop::new();
     let engine = host_engine(config, &teller, &stop);
-    let run = engine::run_now(&engine, &mut store, service, dry_run)?;
+    let run = engine::run_now(
+        &engine,
+        &mut store,
+        service,
+        dry_run,
+        Some(lock.descriptor()),
+    )?;
     for line in render::run_by_hand(&service.name, &run, dry_run) {
         say(out, line);
     }
@@ -52,9 +58,9 @@ pub(super) fn switch_all(
     let engine = host_engine(config, &teller, &stop);
     let mut worst = Exit::Ok;
     for service in services {
-        let _lock =
+        let lock =
             ServiceLock::acquire(&config.lock_path, &service.name).map_err(AppError::Lock)?;
-        let run = engine::switch(&engine, &mut store, service, on)?;
+        let run = engine::switch(&engine, &mut store, service, on, Some(lock.descriptor()))?;
         say(out, render::switched(&service.name, on, run.as_ref()));
         if run.is_some_and(|run| run.outcome != RunOutcome::Succeeded) {
             worst = Exit::Problem;

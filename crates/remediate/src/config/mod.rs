@@ -40,6 +40,9 @@
 //! budget = { max = 3, window = "1h", cooldown = "1h" }
 //! depends_on = ["db"]
 //! env = { PATH = "/usr/local/bin:/usr/bin:/bin" }
+//! # user = "app"        # who start and the commands run as, and whose processes kill may
+//! # group = "app"       # signal [default: the heartbeat file's owner, else root]
+//! # cwd = "/srv/app"    # where they start [default: the user's home, else /]
 //! ```
 //!
 //! Durations are text with `s`, `m`, `h` or `d` (`90s`, `5m`), or numbers of seconds.
@@ -244,6 +247,13 @@ pub struct Service {
     pub depends_on: Vec<String>,
     /// Environment for `start` and the commands.
     pub env: BTreeMap<String, String>,
+    /// The user `start` and the commands run as, and whose processes `kill` may signal
+    /// [default: the heartbeat file's owner, else root].
+    pub user: Option<String>,
+    /// Their group [default: the user's].
+    pub group: Option<String>,
+    /// Their working directory [default: the user's home, else /].
+    pub cwd: Option<PathBuf>,
     /// Append ` --force` to every named command but `start` (Watchdog configs).
     pub force_flag: bool,
     /// When `remediate event` acts on this service.

@@ -64,6 +64,9 @@ struct ServiceDoc {
     #[serde(default)]
     env: Entries<String>,
     event: Option<EventDoc>,
+    user: Option<String>,
+    group: Option<String>,
+    cwd: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +220,11 @@ fn service(name: String, doc: ServiceDoc, defaults: &ServiceDefaults, p: &mut Pr
         budget: budget(doc.budget.as_ref(), &format!("{at}.budget"), p),
         depends_on: doc.depends_on,
         env: validate::env(doc.env, &at, p),
+        user: doc.user.filter(|user| validate::user(user, &at, p)),
+        group: doc.group.filter(|group| validate::group(group, &at, p)),
+        cwd: doc
+            .cwd
+            .and_then(|cwd| p.absolute_path(format_args!("{at}.cwd"), &cwd)),
         display_name: doc.display_name,
         enabled: doc.enabled.unwrap_or(true),
         force_flag: false,

@@ -95,6 +95,9 @@ fn the_watchdog_example_config_json_loads_unchanged() {
             budget: Budget::default(),
             depends_on: vec![],
             env: BTreeMap::new(),
+            user: None,
+            group: None,
+            cwd: None,
             force_flag: true,
             event: EventPolicy::default(),
         }]
@@ -281,6 +284,9 @@ fn a_full_toml_config_sets_every_field() {
                 ("PATH", "/usr/local/bin:/usr/bin:/bin"),
                 ("APP_ENV", "prod")
             ]),
+            user: None,
+            group: None,
+            cwd: None,
             force_flag: false,
             event: EventPolicy::default(),
         }
@@ -347,6 +353,9 @@ fn a_minimal_service_gets_every_default() {
             },
             depends_on: vec![],
             env: BTreeMap::new(),
+            user: None,
+            group: None,
+            cwd: None,
             force_flag: false,
             event: EventPolicy::default(),
         }]
@@ -431,7 +440,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "line 3, column 1",
             "unknown field `restart`, expected one of `display_name`, `enabled`, `check`, \
              `consecutive_failures`, `failure_states`, `commands`, `recovery`, \
-             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`",
+             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`, `user`, `group`, `cwd`",
         ),
         (
             Format::Toml,
@@ -452,7 +461,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "line 1, column 56",
             "unknown field `enable`, expected one of `display_name`, `enabled`, `check`, \
              `consecutive_failures`, `failure_states`, `commands`, `recovery`, \
-             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`",
+             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`, `user`, `group`, `cwd`",
         ),
         (
             Format::Toml,

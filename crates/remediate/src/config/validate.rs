@@ -67,6 +67,27 @@ pub(super) fn env(
     env
 }
 
+/// A configured user exists (its commands will run as it).
+pub(super) fn user(name: &str, at: &str, problems: &mut Problems) -> bool {
+    let known = triage_proc::account_by_name(name).is_some();
+    if !known {
+        problems.add(format_args!("{at}.user"), format!("no user named '{name}'"));
+    }
+    known
+}
+
+/// A configured group exists.
+pub(super) fn group(name: &str, at: &str, problems: &mut Problems) -> bool {
+    let known = triage_proc::group_by_name(name).is_some();
+    if !known {
+        problems.add(
+            format_args!("{at}.group"),
+            format!("no group named '{name}'"),
+        );
+    }
+    known
+}
+
 /// Each step can run: its command exists, `start` has a command, `kill` has a PID to
 /// take from a heartbeat and time to reach SIGKILL. `check_kind` is the kind of check
 /// written (its arguments may not have parsed).

@@ -74,6 +74,7 @@ impl ServiceReport {
                 self.verdict,
                 Some(
                     Verdict::Failing { .. }
+                        | Verdict::Refused { .. }
                         | Verdict::Exhausted { .. }
                         | Verdict::DependencyDown { .. }
                         | Verdict::Backoff { .. }

@@ -2,6 +2,7 @@
 //! notices, and the service's state after it. Also the runs people ask for (`run`,
 //! `on`/`off`) and the detached child of an event handler.
 
+use std::os::fd::RawFd;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -9,8 +10,9 @@ use triage_core::State;
 
 use super::pass::lock_store;
 use super::{Engine, RunReport, SharedStore};
+use crate::act::identity::{self, Identity};
 use crate::act::kill::KillTarget;
-use crate::act::{StepReport, Target};
+use crate::act::{Acting, StepReport, Target};
 use crate::config::{Action, Check, NotificationKind, OnFailure, Service, Step};
 use crate::model::{
     Decision, RunId, RunOutcome, RunReason, ServiceState, ServiceStatus, Source, StepRecord,
@@ -24,6 +26,10 @@ use crate::store::{Store, StoreError};
 pub(super) struct RunRequest<'a> {
     pub(super) service: &'a Service,
     pub(super) target: Target,
+    /// Who its steps run as, or why nothing may be run for it.
+    pub(super) identity: Result<Identity, String>,
+    /// The service lock, shared with its command steps.
+    pub(super) lock_fd: Option<RawFd>,
     pub(super) run: RunId,
     pub(super) attempt: Option<u32>,
     pub(super) state: Option<State>,
@@ -34,15 +40,16 @@ pub(super) struct RunRequest<'a> {
 
 /// `remediate run SERVICE`: the pipeline now, whatever the counters say (a dry run only
 /// says what it would do, and changes nothing but its own record). The caller holds the
-/// service's lock.
+/// service's lock (`lock_fd`).
 pub fn run_now(
     engine: &Engine,
     store: &mut Store,
     service: &Service,
     dry_run: bool,
+    lock_fd: Option<RawFd>,
 ) -> Result<RunReport, StoreError> {
     let state = store.service(&service.name)?;
-    let target = target_for(engine, service, &state);
+    let (target, identity) = target_for(engine, service, &state);
     if !dry_run {
         let mut next = state.clone();
         next.consecutive_failures = 0;
@@ -60,6 +67,8 @@ pub fn run_now(
         &RunRequest {
             service,
             target,
+            identity,
+            lock_fd,
             run: id,
             attempt: None,
             state: None,
@@ -73,12 +82,13 @@ pub fn run_now(
 
 /// `on`/`off` (and `start-all`/`stop-all`): switch the service on and start it if its
 /// check fails, or switch it off and stop its process. Returns the run, if one was needed.
-/// The caller holds the service's lock.
+/// The caller holds the service's lock (`lock_fd`).
 pub fn switch(
     engine: &Engine,
     store: &mut Store,
     service: &Service,
     on: bool,
+    lock_fd: Option<RawFd>,
 ) -> Result<Option<RunReport>, StoreError> {
     store.set_enabled(&service.name, on, now())?;
     let state = store.service(&service.name)?;
@@ -108,6 +118,8 @@ pub fn switch(
         &RunRequest {
             service: &single,
             target: target_of(&seen.target, &state),
+            identity: identity::resolve(service, seen.owner),
+            lock_fd,
             run: id,
             attempt: None,
             state: Some(seen.state),
@@ -121,11 +133,12 @@ pub fn switch(
 }
 
 /// An event handler's detached child: takes over `run` (begun by the handler) and runs
-/// its steps. The caller holds the service's lock (inherited from the handler).
+/// its steps. The caller holds the service's lock (`lock_fd`, inherited from the handler).
 pub fn continue_run(
     engine: &Engine,
     store: &mut Store,
     run: RunId,
+    lock_fd: Option<RawFd>,
 ) -> Result<RunReport, ContinueError> {
     store.adopt_run(run)?;
     let (name, source) = store.run_origin(run)?;
@@ -137,12 +150,14 @@ pub fn continue_run(
         .ok_or(ContinueError::NoService(name))?;
     let state = store.service(&service.name)?;
     let attempt = u32::try_from(state.recent_runs.len()).ok();
-    let target = target_for(engine, service, &state);
+    let (target, identity) = target_for(engine, service, &state);
     Ok(execute_run(
         engine,
         &RunRequest {
             service,
             target,
+            identity,
+            lock_fd,
             run,
             attempt,
             state: state.last_state,
@@ -197,7 +212,29 @@ pub(super) fn execute_run(
     };
     let mut steps = Vec::new();
     let mut started = None;
-    for (index, step) in service.recovery.iter().enumerate() {
+    let identity = match &request.identity {
+        Ok(identity) => Some(identity),
+        Err(why) => {
+            lock_store(store).record_decision(&Decision {
+                service: service.name.clone(),
+                at: now(),
+                source: request.source,
+                state: None,
+                state_type: None,
+                attempt: None,
+                decision: format!("run {} refused: {why}", request.run),
+                run: Some(request.run),
+            })?;
+            outcome = RunOutcome::Aborted;
+            None
+        }
+    };
+    let recovery = if identity.is_some() {
+        service.recovery.as_slice()
+    } else {
+        &[]
+    };
+    for (index, step) in recovery.iter().enumerate() {
         if let Some(why) = engine.stop.reason() {
             lock_store(store).record_decision(&Decision {
                 service: service.name.clone(),
@@ -219,9 +256,13 @@ pub(super) fn execute_run(
             break;
         }
         let began = now();
-        let report = engine
-            .actions
-            .step(step, service, &request.target, request.dry_run);
+        let Some(identity) = identity else { break };
+        let acting = Acting {
+            target: &request.target,
+            identity,
+            lock_fd: request.lock_fd,
+        };
+        let report = engine.actions.step(step, service, &acting, request.dry_run);
         lock_store(store).record_step(request.run, &record(index, began, &report))?;
         started = report.started.or(started);
         let failed = report.status.is_failure();
@@ -266,14 +307,22 @@ pub(super) fn execute_run(
     })
 }
 
-/// The process a `kill` step should stop, outside a pass: a heartbeat check names it
-/// (looked at without recording anything); otherwise the one our own `start` recorded.
-fn target_for(engine: &Engine, service: &Service, state: &ServiceState) -> Target {
-    let named = match &service.check {
-        Check::Heartbeat { .. } => engine.prober.probe(&service.check, Stall::LookOnly).target,
-        _ => Target::NoneRecorded,
+/// The process a `kill` step should stop outside a pass, and who the steps run as: a
+/// heartbeat check names both (looked at without recording anything); otherwise the
+/// process our own `start` recorded.
+fn target_for(
+    engine: &Engine,
+    service: &Service,
+    state: &ServiceState,
+) -> (Target, Result<Identity, String>) {
+    let (named, owner) = match &service.check {
+        Check::Heartbeat { .. } => {
+            let seen = engine.prober.probe(&service.check, Stall::LookOnly);
+            (seen.target, seen.owner)
+        }
+        _ => (Target::NoneRecorded, None),
     };
-    target_of(&named, state)
+    (target_of(&named, state), identity::resolve(service, owner))
 }
 
 /// The process to kill: the one the check named, else the one our own `start` recorded

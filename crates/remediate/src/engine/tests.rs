@@ -10,7 +10,7 @@ use triage_core::State;
 
 use super::run::target_of;
 use super::*;
-use crate::act::{KillTarget, Target};
+use crate::act::{Acting, KillTarget, Target};
 use crate::config::{Check, Format, Service, Step, parse};
 use crate::model::{RunOutcome, ServiceState, ServiceStatus, StepOutcome};
 use crate::probe::{Observation, Stall};
@@ -29,6 +29,7 @@ impl ScriptedProbe {
             state,
             summary: format!("{} as scripted", state.label()),
             target,
+            owner: None,
         };
         self.answers
             .lock()
@@ -66,6 +67,7 @@ impl Prober for ScriptedProbe {
                 state: State::Ok,
                 summary: "fine".into(),
                 target: Target::NoneRecorded,
+                owner: None,
             })
     }
 }
@@ -78,7 +80,8 @@ struct RecordedActions {
 }
 
 impl Actions for RecordedActions {
-    fn step(&self, step: &Step, service: &Service, target: &Target, dry_run: bool) -> StepReport {
+    fn step(&self, step: &Step, service: &Service, acting: &Acting, dry_run: bool) -> StepReport {
+        let target = acting.target;
         let action = step.action.to_string();
         self.done.lock().expect("done").push((
             service.name.clone(),
@@ -148,8 +151,8 @@ impl World {
 struct SharedActions(Arc<RecordedActions>);
 
 impl Actions for SharedActions {
-    fn step(&self, step: &Step, service: &Service, target: &Target, dry_run: bool) -> StepReport {
-        self.0.step(step, service, target, dry_run)
+    fn step(&self, step: &Step, service: &Service, acting: &Acting, dry_run: bool) -> StepReport {
+        self.0.step(step, service, acting, dry_run)
     }
 }
 
@@ -298,7 +301,7 @@ recovery = ["kill", "start"]
         .answer("worker", State::Critical, heartbeat_pid(99));
     let (engine, actions) = world.engine(RecordedActions::default());
     let service = &world.config.services[0];
-    let run = run_now(&engine, &mut store, service, true).expect("run");
+    let run = run_now(&engine, &mut store, service, true, None).expect("run");
     assert_eq!(run.outcome, RunOutcome::DryRun);
     assert_eq!(
         *world.probe.asked.lock().expect("asked"),

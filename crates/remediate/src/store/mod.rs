@@ -16,8 +16,8 @@ mod services;
 #[cfg(test)]
 mod tests;
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -54,7 +54,8 @@ impl Store {
         // No SQLITE_OPEN_URI: a path is a path, even one starting with "file:".
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|error| StoreError::from_sqlite(path, &error))?;
         let mut store = Store {
@@ -346,34 +347,33 @@ impl Pass<'_> {
 }
 
 /// Creates the directory (0700) and an empty file (0600) before SQLite does, so the
-/// database is never readable by others, not even for a moment.
+/// database is never readable by others, not even for a moment. As root, the directory
+/// must be root's alone, and the file a regular one of root's with one link: a database
+/// someone else planted (or linked) would steer what root kills.
 fn create_file(path: &Path) -> Result<(), StoreError> {
     let cannot = |reason: String| StoreError::Open {
         path: path.to_path_buf(),
         reason,
     };
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|error| {
-                cannot(format!(
-                    "cannot create {}: {}",
-                    dir.display(),
-                    describe_io(&error)
-                ))
-            })?;
+        triage_os::private_dir(dir).map_err(|e| cannot(e.to_string()))?;
     }
-    // Whatever is already there (a database, a directory, garbage) is left for SQLite to
-    // open or refuse.
-    if path.symlink_metadata().is_ok() {
-        return Ok(());
+    match path.symlink_metadata() {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(cannot("it is a symlink: refused".to_owned()));
+        }
+        // A directory or garbage is left for SQLite to refuse in its own words.
+        Ok(meta) if !meta.is_file() => return Ok(()),
+        Ok(meta) => {
+            return triage_os::check_private_file(path, &meta).map_err(|e| cannot(e.to_string()));
+        }
+        Err(_) => {}
     }
     match OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
     {
         Ok(_) => Ok(()),

@@ -217,12 +217,16 @@ fn a_database_from_a_newer_remediate_is_refused() {
 #[test]
 fn a_directory_in_place_of_the_file_cannot_be_opened() {
     let (dir, _) = temp_db();
-    let error = Store::open(dir.path()).expect_err("directory");
+    // In a private directory: /tmp, where the temporary directory is, would be refused
+    // for being writable by others before the file is even looked at.
+    let in_place = dir.path().join("state").join("remediate.db");
+    std::fs::create_dir_all(&in_place).expect("directory");
+    let error = Store::open(&in_place).expect_err("directory");
     assert_eq!(
         error.to_string(),
         format!(
             "cannot open {}: unable to open database file",
-            dir.path().display()
+            in_place.display()
         )
     );
 }
