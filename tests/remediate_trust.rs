@@ -443,3 +443,50 @@ fn a_step_left_running_by_a_killed_remediate_is_never_started_again_beside_itsel
         history.stdout
     );
 }
+
+#[test]
+fn the_monitoring_user_checks_the_checker_without_root() {
+    let host = Host::new();
+    let config = host.path("remediate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db_path = \"{}\"\n[services.web]\ncheck = {{ command = [\"/bin/true\"] }}\n",
+            host.path("state/remediate.db").display()
+        ),
+    )
+    .expect("config");
+    let as_monitoring = || {
+        let mut command = as_attacker(bin("remediate").to_str().expect("path"));
+        command
+            .arg("-c")
+            .arg(&config)
+            .args(["status", "--output-format", "nagios"]);
+        run_bounded(&mut command, Duration::from_secs(30))
+    };
+    let before = as_monitoring();
+    assert_eq!(before.code, 3, "{}{}", before.stdout, before.stderr);
+    assert!(
+        before
+            .stdout
+            .starts_with("REMEDIATE UNKNOWN: cannot read the status snapshot "),
+        "{}",
+        before.stdout
+    );
+    let mut pass = Command::new(bin("remediate"));
+    pass.arg("-c").arg(&config).arg("check");
+    let pass = run_bounded(&mut pass, Duration::from_secs(30));
+    assert_eq!(pass.code, 0, "{}{}", pass.stdout, pass.stderr);
+    let after = as_monitoring();
+    assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
+    assert!(
+        after
+            .stdout
+            .starts_with("REMEDIATE OK: 1 services, none failing, last pass "),
+        "{}",
+        after.stdout
+    );
+    // It read the snapshot, never the database, which stays root's alone.
+    let db = std::fs::metadata(host.path("state/remediate.db")).expect("db");
+    assert_eq!(db.permissions().mode() & 0o777, 0o600);
+}

@@ -21,20 +21,33 @@ fn privileged() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Creates `dir` (and its parents) with mode 0700 if missing, then, as root, checks that
-/// root owns it and neither group nor others can write it.
+/// Creates `dir` (and its parents) if missing with mode 0711 (others may reach a file by
+/// its name, as the status snapshot, but list nothing; what is private is 0600), then, as
+/// root, checks that root owns it and neither group nor others can write it.
 pub fn private_dir(dir: &Path) -> Result<(), PrivateError> {
+    owned_dir(dir, 0o711)
+}
+
+/// [`private_dir`], creating a missing `dir` with `mode`.
+fn owned_dir(dir: &Path, mode: u32) -> Result<(), PrivateError> {
+    let cannot = |e: io::Error| {
+        PrivateError(format!(
+            "cannot create {}: {}",
+            dir.display(),
+            describe_io(&e)
+        ))
+    };
+    let existed = dir.exists();
     DirBuilder::new()
         .recursive(true)
-        .mode(0o700)
+        .mode(mode)
         .create(dir)
-        .map_err(|e| {
-            PrivateError(format!(
-                "cannot create {}: {}",
-                dir.display(),
-                describe_io(&e)
-            ))
-        })?;
+        .map_err(cannot)?;
+    if !existed {
+        // The mode given to mkdir(2) is cut by the umask; chmod is not.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(cannot)?;
+    }
     if !privileged() {
         return Ok(());
     }
@@ -133,7 +146,7 @@ mod tests {
         );
         let dir = tempfile::tempdir().expect("tempdir");
         let open = dir.path().join("state");
-        private_dir(&open).expect("made 0700");
+        private_dir(&open).expect("made");
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).expect("chmod");
         assert_eq!(
             private_dir(&open).expect_err("refused").to_string(),

@@ -9,7 +9,7 @@ use triage_core::{CheckResult, OutputFormat};
 
 use super::{AppError, Exit, say};
 use crate::config::{self, Config};
-use crate::model::{ServiceStatus, now};
+use crate::model::{ServiceStatus, StatusFile, now};
 use crate::render;
 use crate::store::Store;
 
@@ -42,14 +42,20 @@ pub(super) fn status(config: &Config, json: bool, out: &mut dyn Write) -> Result
     Ok(if failing { Exit::Problem } else { Exit::Ok })
 }
 
-/// `status --output-format FORMAT`: checking the checker, as a plugin. A configuration
-/// or database that cannot be read is `REMEDIATE UNKNOWN: why` on stdout and exit 3.
+/// `status --output-format FORMAT`: checking the checker, as a plugin. Root reads the
+/// database; the monitoring user reads the status snapshot the last pass or change left.
+/// A configuration, database or snapshot that cannot be read is `REMEDIATE UNKNOWN: why`
+/// on stdout and exit 3.
 pub(super) fn as_plugin(config_path: &Path, format: OutputFormat, max_pass_age: f64) -> ExitCode {
     triage_core::runner::report(PLUGIN, format, || -> Result<CheckResult, AppError> {
         let config = config::load(config_path)?;
-        let store = Store::open(&config.db_path)?;
         let now = now();
-        let snapshot = store.snapshot(&config.service_names(), now)?;
+        let snapshot = if config::effective_uid() == Some(0) {
+            let store = Store::open(&config.db_path)?;
+            store.snapshot(&config.service_names(), now)?
+        } else {
+            read_status_file(&config.operation.status_file)?.snapshot(now)
+        };
         Ok(crate::self_check::self_check(
             &snapshot.services,
             &snapshot.windows,
@@ -58,6 +64,18 @@ pub(super) fn as_plugin(config_path: &Path, format: OutputFormat, max_pass_age: 
             max_pass_age,
         ))
     })
+}
+
+/// The status snapshot at `path`.
+fn read_status_file(path: &Path) -> Result<StatusFile, AppError> {
+    let cannot = |why: String| {
+        AppError::Broken(format!(
+            "cannot read the status snapshot {}: {why} (remediate writes it after every pass)",
+            path.display()
+        ))
+    };
+    let text = std::fs::read(path).map_err(|e| cannot(triage_core::describe_io(&e)))?;
+    serde_json::from_slice(&text).map_err(|e| cannot(e.to_string()))
 }
 
 /// `history`: newest first, a line (or a JSON line) per entry.

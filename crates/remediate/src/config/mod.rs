@@ -115,6 +115,9 @@ pub struct Operation {
     pub heartbeat_file: PathBuf,
     /// A Prometheus textfile rewritten after every pass.
     pub prometheus_textfile: Option<PathBuf>,
+    /// The status snapshot for the monitoring user, rewritten after every pass and
+    /// change: next to the database, `<db_path without .db>.status.json`.
+    pub status_file: PathBuf,
     /// Webhooks and the dead man's switch.
     pub notify: Notify,
 }

@@ -88,6 +88,7 @@ pub(super) fn operation(keys: &OperationKeys, db_path: &Path, p: &mut Problems) 
         ),
         heartbeat_file,
         prometheus_textfile,
+        status_file: db_path.with_extension("status.json"),
         notify: notify(keys.notify, p),
     }
 }

@@ -6,6 +6,7 @@ mod audit;
 mod labels;
 mod run;
 mod service;
+mod status_file;
 mod time;
 
 pub use audit::{
@@ -17,6 +18,7 @@ pub use run::{
     RunOutcome, RunProgress, RunReason, RunSummary, StepOutcome, StepRecord, StoppedBefore,
 };
 pub use service::{ServiceState, ServiceStatus, ServiceStatusParseError};
+pub use status_file::{StatusEntry, StatusFile};
 pub use time::{Time, now};
 
 /// A pipeline run's id in the store.

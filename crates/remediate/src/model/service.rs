@@ -9,7 +9,7 @@ use triage_core::State;
 use super::labels::{option_state_label, stored_names};
 
 /// Where a service stands between passes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceStatus {
     /// Never checked.

@@ -7,7 +7,7 @@ use triage_heartbeat::{Heartbeat, Timestamp, write_atomic};
 use triage_notify::textfile::{Exposition, ExpositionError, MetricKind, write_atomically};
 
 use crate::config::Config;
-use crate::model::{Maintenance, PassRecord, ServiceState, ServiceStatus, Source, now};
+use crate::model::{Maintenance, PassRecord, ServiceState, ServiceStatus, Source, StatusFile, now};
 use crate::store::Store;
 
 /// After a pass: the heartbeat, then the textfile. Returns the problems, one line each.
@@ -26,14 +26,42 @@ pub fn after_pass(
         ));
     }
     problems.extend(write_textfile(config, store));
+    problems.extend(write_status_file(config, store));
     problems
 }
 
 /// After an event, a run by hand or a maintenance change: the textfile only (no pass
 /// happened, so the heartbeat stays as the last pass left it).
 pub fn after_change(config: &Config, store: &Store) {
-    for problem in write_textfile(config, store) {
+    let problems = write_textfile(config, store)
+        .into_iter()
+        .chain(write_status_file(config, store));
+    for problem in problems {
         eprintln!("remediate: {problem}");
+    }
+}
+
+/// The status snapshot for the monitoring user (readable by everyone: it says what
+/// `status --output-format` would, which the monitoring core shows anyway).
+fn write_status_file(config: &Config, store: &Store) -> Vec<String> {
+    let path = &config.operation.status_file;
+    let now = now();
+    let written = store
+        .snapshot(&config.service_names(), now)
+        .map_err(|error| error.to_string())
+        .and_then(|snapshot| {
+            serde_json::to_vec(&StatusFile::of(&snapshot, now)).map_err(|e| e.to_string())
+        })
+        .and_then(|text| {
+            triage_os::replace_file(path, &text, 0o644, triage_os::Durability::Rename)
+                .map_err(|error| error.to_string())
+        });
+    match written {
+        Ok(()) => Vec::new(),
+        Err(error) => vec![format!(
+            "cannot write the status snapshot {}: {error}",
+            path.display()
+        )],
     }
 }
 

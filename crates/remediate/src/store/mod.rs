@@ -346,7 +346,7 @@ impl Pass<'_> {
     }
 }
 
-/// Creates the directory (0700) and an empty file (0600) before SQLite does, so the
+/// Creates the directory (0711) and an empty file (0600) before SQLite does, so the
 /// database is never readable by others, not even for a moment. As root, the directory
 /// must be root's alone, and the file a regular one of root's with one link: a database
 /// someone else planted (or linked) would steer what root kills.

@@ -110,7 +110,8 @@ fn a_new_store_is_private_and_keeps_service_state_across_reopening() {
     }
     let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
-    assert_eq!(mode(path.parent().expect("parent")), 0o700);
+    // Reachable by name (the status snapshot), not listable; the database stays 0600.
+    assert_eq!(mode(path.parent().expect("parent")), 0o711);
 
     let store = Store::open(&path).expect("reopen");
     assert_eq!(store.service("worker").expect("read"), saved);
