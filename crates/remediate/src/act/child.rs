@@ -44,7 +44,12 @@ pub enum Output {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detach {
     /// A process group of its own, so a timeout kills it and everything it started.
+    /// Spawned without a `pre_exec` step, so std can use `posix_spawn` (a check costs
+    /// 0.7 ms instead of 1.7 ms at 1,000 checks a pass).
     Group,
+    /// [`Detach::Group`], and killed by the kernel if remediate dies first (a step must
+    /// not go on unsupervised).
+    GroupDyingWithUs,
     /// A session of its own (and so a group): a service that outlives us.
     Session,
 }
@@ -106,6 +111,9 @@ impl Child {
         };
         match detach {
             Detach::Group => {
+                command.process_group(0);
+            }
+            Detach::GroupDyingWithUs => {
                 command.process_group(0);
                 // SAFETY: prctl and getppid are async-signal-safe. Registered after any
                 // change of user (which clears the death signal): if remediate is killed

@@ -115,6 +115,16 @@ impl Identity {
     }
 }
 
+/// Why what `service`'s check read must not be acted on, if so: a heartbeat not owned by
+/// the configured user. Cheap for a service without `user` (no passwd lookup), which is
+/// why a pass asks this of every service and resolves the identity only to act.
+pub fn refusal(service: &Service, heartbeat_owner: Option<FileOwner>) -> Option<String> {
+    match (&service.user, heartbeat_owner) {
+        (Some(_), Some(_)) => resolve(service, heartbeat_owner).err(),
+        _ => None,
+    }
+}
+
 /// The identity `service` acts as, given who owns the heartbeat its check just read
 /// (None when there was none to read); why not, when the heartbeat's owner is not the
 /// configured user.

@@ -264,7 +264,11 @@ fn run_shell(
     if let Some(fd) = acting.lock_fd {
         share_descriptor(&mut shell, fd);
     }
-    match Child::spawn(shell, Output::Keep(Keep::Tail(OUTPUT_TAIL)), Detach::Group) {
+    match Child::spawn(
+        shell,
+        Output::Keep(Keep::Tail(OUTPUT_TAIL)),
+        Detach::GroupDyingWithUs,
+    ) {
         Ok(child) => child.finish(Instant::now() + timeout),
         Err(error) => super::child::Finished {
             status: None,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::run::{RunRequest, execute_run, target_of};
 use super::{Engine, PassReport, RunReport, ServiceReport, SharedStore, Skipped};
-use crate::act::identity::{self, Identity};
+use crate::act::identity;
 use crate::config::{Check, Service};
 use crate::decide::{Seen, Verdict, decide, notifications};
 use crate::lock::{LockError, ServiceLock};
@@ -23,7 +23,6 @@ use crate::store::{Store, StoreError};
 /// A pipeline that a pass found due.
 struct Due<'a> {
     service: &'a Service,
-    identity: Result<Identity, String>,
     seen: Observation,
     state: ServiceState,
     attempt: u32,
@@ -80,12 +79,11 @@ pub fn check_pass(
         };
         let at = now();
         let prior = pass.service(&service.name)?;
-        let identity = identity::resolve(service, seen.owner);
         let facts = Seen {
             state: seen.state,
             maintenance_until: maintenance.get(&service.name).copied(),
             busy: busy.contains(service.name.as_str()),
-            refused: identity.as_ref().err().cloned(),
+            refused: identity::refusal(service, seen.owner),
         };
         let lookup = |name: &str| statuses.get(name).copied();
         let (verdict, mut next) = decide(service, &prior, facts, &lookup, at);
@@ -111,7 +109,6 @@ pub fn check_pass(
         if let Verdict::Remediate { attempt } = verdict {
             due.push(Due {
                 service,
-                identity,
                 seen: seen.clone(),
                 state: next,
                 attempt,
@@ -234,7 +231,7 @@ fn run_due(
             &RunRequest {
                 service: item.service,
                 target: target_of(&item.seen.target, &item.state),
-                identity: item.identity.clone(),
+                identity: identity::resolve(item.service, item.seen.owner),
                 lock_fd: Some(lock.descriptor()),
                 run: id,
                 attempt: Some(item.attempt),
