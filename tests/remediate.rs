@@ -844,3 +844,122 @@ fn an_unreadable_heartbeat_fails_kill_so_start_never_launches_a_second_copy() {
         "start ran: a second copy now writes the heartbeat"
     );
 }
+
+#[test]
+fn a_hung_health_endpoint_is_critical_at_the_plugins_own_timeout_and_is_healed() {
+    // Accepts and never answers: a service stuck in a deadlock.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    // Holds every connection, answering none, for at most 15 s.
+    let held = std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(15);
+        let mut open = Vec::new();
+        while Instant::now() < until {
+            match listener.accept() {
+                Ok((stream, _)) => open.push(stream),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let healed = dir.path().join("healed");
+    let config = format!(
+        "db_path = \"{db}\"\nconsecutive_failures = 1\n[services.web]\n\
+         check = {{ http = [\"http://127.0.0.1:{port}/health\", \"-t\", \"1\"] }}\n\
+         commands = {{ heal = \"touch {healed}\" }}\nrecovery = [\"heal\"]\n",
+        db = dir.path().join("state/remediate.db").display(),
+        healed = healed.display()
+    );
+    let began = Instant::now();
+    let run = remediate_with(dir.path(), &config, &["check"]);
+    let took = began.elapsed();
+    assert!(
+        run.stdout.starts_with(
+            "web: CRITICAL timed out after 1 seconds -> remediating (attempt 1): run 1 succeeded"
+        ),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(healed.exists(), "the pipeline did not run");
+    // Bounded, not timed: check_timeout (30 s) would be reached otherwise.
+    assert!(
+        took < Duration::from_secs(20),
+        "the pass waited {took:?}, not the plugin's 1 s"
+    );
+    drop(held);
+}
+
+/// A heartbeat as the Watchdog's writer (and the README's sh snippet) writes it: a PID and
+/// a time, no start ticks.
+fn watchdog_heartbeat(path: &Path, pid: u32, at: f64) {
+    let at = triage_heartbeat::Timestamp(at).to_rfc3339();
+    std::fs::write(path, format!(r#"{{"timestamp":"{at}","pid":{pid}}}"#)).expect("heartbeat");
+}
+
+fn kill_only_config(dir: &Path, hb: &Path) -> String {
+    format!(
+        "db_path = \"{db}\"\nconsecutive_failures = 1\n[services.worker]\n\
+         check = {{ heartbeat = \"{hb}\", max_age = \"1s\" }}\nrecovery = [\"kill\"]\n",
+        db = dir.join("state/remediate.db").display(),
+        hb = hb.display()
+    )
+}
+
+#[test]
+fn a_hung_worker_whose_heartbeat_has_no_start_ticks_is_killed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hb = dir.path().join("worker.json");
+    let worker = KillOnDrop(Command::new("sleep").arg("300").spawn().expect("worker"));
+    let pid = worker.0.id();
+    std::thread::sleep(Duration::from_millis(100));
+    watchdog_heartbeat(&hb, pid, triage_heartbeat::now_unix());
+    // It stops beating: stale after max_age.
+    std::thread::sleep(Duration::from_millis(1500));
+    let run = remediate_with(dir.path(), &kill_only_config(dir.path(), &hb), &["check"]);
+    assert!(
+        run.stdout.contains("run 1 succeeded (kill ok)"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let history = remediate_with(dir.path(), &kill_only_config(dir.path(), &hb), &["history"]);
+    assert!(
+        history
+            .stdout
+            .contains(&format!("1. kill: ok, pid {pid} exited after SIGTERM")),
+        "{}",
+        history.stdout
+    );
+    assert!(!alive(pid as i32), "the hung worker is still there");
+}
+
+#[test]
+fn a_pid_started_after_its_heartbeat_was_written_is_never_killed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hb = dir.path().join("worker.json");
+    let stranger = KillOnDrop(Command::new("sleep").arg("300").spawn().expect("stranger"));
+    let pid = stranger.0.id();
+    // The worker wrote this ten minutes ago and died; its PID now belongs to a stranger.
+    watchdog_heartbeat(&hb, pid, triage_heartbeat::now_unix() - 600.0);
+    let run = remediate_with(dir.path(), &kill_only_config(dir.path(), &hb), &["check"]);
+    assert!(
+        run.stdout.contains("run 1 succeeded (kill ok)"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let history = remediate_with(dir.path(), &kill_only_config(dir.path(), &hb), &["history"]);
+    assert!(
+        history.stdout.contains(&format!(
+            "1. kill: ok, nothing to kill: pid {pid} started 600s after its heartbeat was written"
+        )),
+        "{}",
+        history.stdout
+    );
+    assert!(
+        alive(pid as i32),
+        "a process that is not the worker was killed"
+    );
+}

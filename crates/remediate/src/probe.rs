@@ -12,8 +12,8 @@ use triage_check_heartbeat::facts::Found;
 use triage_check_heartbeat::gather::ReadSettings;
 use triage_check_heartbeat::judge::Policy;
 use triage_check_heartbeat::stall::StallStore;
-use triage_core::runner::Context;
-use triage_core::{CheckResult, Range, State};
+use triage_core::runner::{Context, PluginArgs as _};
+use triage_core::{CheckResult, CommonArgs, Range, State};
 use triage_heartbeat::FileOwner;
 
 use crate::act::child::{Child, Detach, Keep, Output};
@@ -99,28 +99,56 @@ impl Prober for HostProber {
                     (Some(_), Stall::Record) => StallStore::open(Some(&self.stall_dir)),
                     (Some(_), Stall::LookOnly) => StallStore::read_only(Some(&self.stall_dir)),
                 };
-                in_process(deadline, move |_| heartbeat_check(&path, &policy, &store))
+                let late = Observation::unknown("the check did not finish before its timeout");
+                in_process(deadline, late, move |_| {
+                    heartbeat_check(&path, &policy, &store)
+                })
             }
             Check::Http { args } => {
+                let (deadline, late) = plugin_deadline(deadline, args.parsed().common());
                 let args = args.parsed().clone();
-                in_process(deadline, move |context| {
+                in_process(deadline, late, move |context| {
                     plugin_result(triage_check_http_health::check(&args, context))
                 })
             }
             Check::Container { args } => {
+                let (deadline, late) = plugin_deadline(deadline, args.parsed().common());
                 let args = args.parsed().clone();
-                in_process(deadline, move |context| {
+                in_process(deadline, late, move |context| {
                     plugin_result(triage_check_container::check(&args, context))
                 })
             }
             Check::Procs { args } => {
+                let (deadline, late) = plugin_deadline(deadline, args.parsed().common());
                 let args = args.parsed().clone();
-                in_process(deadline, move |context| {
+                in_process(deadline, late, move |context| {
                     plugin_result(triage_check_procs::check(&args, context))
                 })
             }
         }
     }
+}
+
+/// The deadline of an in-process plugin check and what it says when it is reached: the
+/// plugin's own `-t` and timeout state, as the plugin run alone would (a hung health
+/// endpoint is CRITICAL at `-t`, not UNKNOWN at `check_timeout`); `check_timeout` stays
+/// the outer bound.
+fn plugin_deadline(outer: Instant, common: &CommonArgs) -> (Instant, Observation) {
+    let own = common
+        .timeout
+        .duration()
+        .map(|limit| Instant::now() + limit);
+    let deadline = own.map_or(outer, |own| own.min(outer));
+    let late = match own {
+        Some(own) if own <= outer => Observation {
+            state: common.timeout_state(),
+            summary: format!("timed out after {} seconds", common.timeout),
+            target: Target::NoneRecorded,
+            owner: None,
+        },
+        _ => Observation::unknown("the check did not finish before its timeout"),
+    };
+    (deadline, late)
 }
 
 fn plugin_result<E: std::fmt::Display>(result: Result<CheckResult, E>) -> Observation {
@@ -160,6 +188,7 @@ fn heartbeat_check(path: &Path, policy: &Policy, store: &StallStore) -> Observat
                     pid,
                     start_ticks: found.heartbeat.pid_start_ticks,
                     boot_id: found.heartbeat.boot_id,
+                    vouched_at: Some(found.heartbeat.timestamp.0),
                 }),
                 None => Target::NoneRecorded,
             };
@@ -176,8 +205,9 @@ fn heartbeat_check(path: &Path, policy: &Policy, store: &StallStore) -> Observat
 }
 
 /// Runs an in-process check on a thread of its own, so that one stuck in a syscall (a
-/// hung NFS read) is abandoned at the deadline instead of stopping the pass.
-fn in_process<F>(deadline: Instant, check: F) -> Observation
+/// hung NFS read) is abandoned at the deadline instead of stopping the pass; `late` is
+/// what it says then.
+fn in_process<F>(deadline: Instant, late: Observation, check: F) -> Observation
 where
     F: FnOnce(&Context) -> Observation + Send + 'static,
 {
@@ -194,10 +224,10 @@ where
     if spawned.is_err() {
         return Observation::unknown("cannot start a thread for the check");
     }
-    let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(250);
-    receiver
-        .recv_timeout(left)
-        .unwrap_or_else(|_| Observation::unknown("the check did not finish before its timeout"))
+    // The check's own reads end 250 ms after the deadline (Context::io_deadline): the
+    // deadline's answer comes first, as the plugin's watchdog's would.
+    let left = deadline.saturating_duration_since(Instant::now());
+    receiver.recv_timeout(left).unwrap_or(late)
 }
 
 /// Any Nagios plugin: exit code 0-3 is the state, the first output line the summary
@@ -326,7 +356,8 @@ mod tests {
     #[test]
     fn a_heartbeat_check_names_its_process_from_the_same_read() {
         let (dir, prober) = prober();
-        let now = triage_heartbeat::Timestamp::now().to_rfc3339();
+        let at = triage_heartbeat::Timestamp(1_795_000_000.0);
+        let now = at.to_rfc3339();
         let check = heartbeat(
             dir.path(),
             &format!(
@@ -334,6 +365,7 @@ mod tests {
             ),
         );
         let seen = prober.probe(&check, Stall::LookOnly);
+        // Stale, and its PID is not running.
         assert_eq!(seen.state, State::Critical);
         assert_eq!(
             seen.target,
@@ -341,8 +373,10 @@ mod tests {
                 pid: 999_999_999,
                 start_ticks: Some(7),
                 boot_id: None,
+                vouched_at: Some(1_795_000_000.0),
             })
         );
+        assert_eq!(seen.owner.map(|o| o.uid), Some(unsafe { libc::geteuid() }));
         // A look changes nothing: no stall record was written.
         assert!(!prober.stall_dir.exists());
         prober.probe(&check, Stall::Record);

@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
-use triage_proc::{Pid, ProcFs, ProcessIdentity, read_stat};
+use triage_proc::{Clock, Pid, ProcFs, ProcessIdentity, read_stat};
 
 use super::identity::Identity;
 
@@ -17,7 +17,7 @@ const AFTER_SIGKILL: Duration = Duration::from_secs(5);
 
 /// The process a heartbeat (or our own start) named: what `kill` may signal, once
 /// verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct KillTarget {
     /// Its PID, as recorded (not trusted).
     pub pid: i64,
@@ -25,10 +25,13 @@ pub struct KillTarget {
     pub start_ticks: Option<u64>,
     /// The boot it was recorded in, if known.
     pub boot_id: Option<String>,
+    /// When the heartbeat that names it was written (Unix seconds): a process started
+    /// after that cannot be the one it vouched for.
+    pub vouched_at: Option<f64>,
 }
 
 /// What a `kill` step is aimed at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     /// This process, once verified.
     Process(KillTarget),
@@ -104,11 +107,16 @@ pub fn verify(recorded: &KillTarget, identity: &Identity) -> Result<Verified, Ki
             )));
         }
         Some(_) => {}
-        None => {
-            return Err(KillOutcome::Refused(format!(
-                "pid {pid} has no recorded start time, so it cannot be told from a reused PID"
-            )));
-        }
+        // The Watchdog's writer and the README's shell and Python writers record no start
+        // ticks: the heartbeat's own time stands in (a reused PID started after it).
+        None => match recorded.vouched_at {
+            Some(at) => started_before(pid, &identity_now, at)?,
+            None => {
+                return Err(KillOutcome::Refused(format!(
+                    "pid {pid} has no recorded start time, so it cannot be told from a reused PID"
+                )));
+            }
+        },
     }
     let mut proc =
         ProcFs::open(Path::new("/proc")).map_err(|e| KillOutcome::Refused(e.to_string()))?;
@@ -123,6 +131,24 @@ pub fn verify(recorded: &KillTarget, identity: &Identity) -> Result<Verified, Ki
     let group = read_stat(pid).is_ok_and(|stat| stat.pgrp == pid)
         && group_is_all(&mut proc, pid, identity.uid);
     Ok(Verified { pid, fd, group })
+}
+
+/// How far a process's start may seem to follow its heartbeat and still be the one it
+/// vouched for: /proc's clocks count in ticks, the heartbeat's in its writer's precision.
+const START_SLACK_S: f64 = 1.0;
+
+/// Checks that `pid` started no later than `at`, when its heartbeat was written.
+fn started_before(pid: Pid, process: &ProcessIdentity, at: f64) -> Result<(), KillOutcome> {
+    let clock = Clock::read(Path::new("/proc")).map_err(|e| KillOutcome::Refused(e.to_string()))?;
+    let running_for = clock.uptime_s - process.start_ticks as f64 / clock.ticks_per_s as f64;
+    let heartbeat_age = triage_os::now_unix() - at;
+    if running_for + START_SLACK_S < heartbeat_age {
+        return Err(KillOutcome::NotRunning(format!(
+            "pid {pid} started {}s after its heartbeat was written: another process has the PID",
+            (heartbeat_age - running_for).round()
+        )));
+    }
+    Ok(())
 }
 
 /// The real uid of `pid`, if it is still there.

@@ -332,6 +332,7 @@ pub(super) fn target_of(named: &Target, state: &ServiceState) -> Target {
         pid,
         start_ticks: state.pid_start_ticks,
         boot_id: None,
+        vouched_at: None,
     });
     match (named, started) {
         (Target::Process(process), _) => Target::Process(process.clone()),
