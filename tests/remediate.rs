@@ -963,3 +963,53 @@ fn a_pid_started_after_its_heartbeat_was_written_is_never_killed() {
         "a process that is not the worker was killed"
     );
 }
+
+#[test]
+fn off_ends_what_a_started_service_forked_out_of_its_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let escaped = dir.path().join("escaped.pid");
+    let config = format!(
+        "db_path = \"{db}\"\n[services.app]\n\
+         check = {{ command = [\"/bin/sh\", \"-c\", \"exit 2\"] }}\n\
+         commands = {{ start = \"setsid sleep 300 & echo $! > {escaped}; exec sleep 300\" }}\n",
+        db = dir.path().join("state/remediate.db").display(),
+        escaped = escaped.display()
+    );
+    let on = remediate_with(dir.path(), &config, &["on", "app"]);
+    assert_eq!(on.code, 0, "{}{}", on.stdout, on.stderr);
+    let status = remediate_with(dir.path(), &config, &["status", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("json");
+    let service = doc["app"]["pid"].as_i64().expect("the started pid") as i32;
+    assert!(
+        doc["app"]["cgroup"]
+            .as_str()
+            .is_some_and(|c| c.contains("/triage.app.")),
+        "the service got no cgroup of its own: {doc}"
+    );
+    let mut escapee = None;
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(&escaped)
+            && let Ok(pid) = text.trim().parse::<i32>()
+        {
+            escapee = Some(pid);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let escapee = escapee.expect("the service forked its escapee");
+    let session = |pid: i32| triage_proc::read_stat(pid).map(|s| s.session).ok();
+    assert_ne!(session(escapee), session(service), "it left the session");
+    let off = remediate_with(dir.path(), &config, &["off", "app"]);
+    assert_eq!(off.code, 0, "{}{}", off.stdout, off.stderr);
+    for _ in 0..100 {
+        if !alive(service) && !alive(escapee) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(service), "the service outlived off");
+    assert!(
+        !alive(escapee),
+        "what it forked out of its session outlived off"
+    );
+}

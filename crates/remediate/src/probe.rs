@@ -189,6 +189,7 @@ fn heartbeat_check(path: &Path, policy: &Policy, store: &StallStore) -> Observat
                     start_ticks: found.heartbeat.pid_start_ticks,
                     boot_id: found.heartbeat.boot_id,
                     vouched_at: Some(found.heartbeat.timestamp.0),
+                    cgroup: None,
                 }),
                 None => Target::NoneRecorded,
             };
@@ -374,6 +375,7 @@ mod tests {
                 start_ticks: Some(7),
                 boot_id: None,
                 vouched_at: Some(1_795_000_000.0),
+                cgroup: None,
             })
         );
         assert_eq!(seen.owner.map(|o| o.uid), Some(unsafe { libc::geteuid() }));

@@ -5,7 +5,7 @@
 //! see is the service's.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use triage_proc::{Clock, Pid, ProcFs, ProcessIdentity, read_stat};
@@ -28,6 +28,9 @@ pub struct KillTarget {
     /// When the heartbeat that names it was written (Unix seconds): a process started
     /// after that cannot be the one it vouched for.
     pub vouched_at: Option<f64>,
+    /// The cgroup remediate started the service in, if any: once the process is gone,
+    /// whatever it left there goes too (only if the verified process was in it).
+    pub cgroup: Option<PathBuf>,
 }
 
 /// What a `kill` step is aimed at.
@@ -67,6 +70,8 @@ pub struct Verified {
     fd: OwnedFd,
     /// Whether its whole process group may be signalled.
     group: bool,
+    /// The cgroup of ours it is in, ended with it.
+    cgroup: Option<PathBuf>,
 }
 
 /// Opens `recorded`'s pidfd and checks that it is still the process we mean and that it
@@ -130,7 +135,16 @@ pub fn verify(recorded: &KillTarget, identity: &Identity) -> Result<Verified, Ki
     }
     let group = read_stat(pid).is_ok_and(|stat| stat.pgrp == pid)
         && group_is_all(&mut proc, pid, identity.uid);
-    Ok(Verified { pid, fd, group })
+    let cgroup = recorded
+        .cgroup
+        .clone()
+        .filter(|dir| super::cgroup::holds(dir, pid));
+    Ok(Verified {
+        pid,
+        fd,
+        group,
+        cgroup,
+    })
 }
 
 /// How far a process's start may seem to follow its heartbeat and still be the one it
@@ -178,12 +192,18 @@ pub fn kill(recorded: &KillTarget, identity: &Identity, patience: Duration) -> K
         Err(outcome) => return outcome,
     };
     verified.signal(libc::SIGTERM);
-    if verified.wait_gone(patience) {
-        return KillOutcome::Terminated;
+    let outcome = if verified.wait_gone(patience) {
+        KillOutcome::Terminated
+    } else {
+        verified.signal(libc::SIGKILL);
+        verified.wait_gone(AFTER_SIGKILL);
+        KillOutcome::Killed
+    };
+    // What the service forked and left its group with is still in its cgroup.
+    if let Some(dir) = &verified.cgroup {
+        super::cgroup::kill_all(dir);
     }
-    verified.signal(libc::SIGKILL);
-    verified.wait_gone(AFTER_SIGKILL);
-    KillOutcome::Killed
+    outcome
 }
 
 impl Verified {

@@ -2,6 +2,7 @@
 //! (`kill`), the detached start (`start`) and a pipeline's steps (`steps`). The engine
 //! acts only through [`Actions`], so its tests can act without processes.
 
+pub mod cgroup;
 pub mod child;
 pub mod identity;
 pub mod kill;

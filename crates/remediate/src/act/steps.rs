@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::Acting;
+use super::cgroup;
 use super::child::{Child, Detach, Keep, Output, become_identity, clean_command, share_descriptor};
 use super::identity::Identity;
 use super::kill::{self, KillOutcome, Target};
@@ -103,12 +104,14 @@ pub fn run_step(
             }
             Some(command) => {
                 let log = log_dir.join(format!("{}.log", safe_name(&service.name)));
+                let cgroup = cgroup::name_for(&service.name, &log);
                 match start_detached(
                     command,
                     &command_env(service, identity),
                     identity,
                     service.cwd.as_deref(),
                     &log,
+                    &cgroup,
                 ) {
                     Ok(started) => {
                         report.note =

@@ -264,7 +264,7 @@ pub(super) fn execute_run(
         };
         let report = engine.actions.step(step, service, &acting, request.dry_run);
         lock_store(store).record_step(request.run, &record(index, began, &report))?;
-        started = report.started.or(started);
+        started = report.started.clone().or(started);
         let failed = report.status.is_failure();
         steps.push(report);
         if failed {
@@ -292,6 +292,7 @@ pub(super) fn execute_run(
         if let Some(started) = started {
             state.pid = Some(started.pid);
             state.pid_start_ticks = started.start_ticks;
+            state.cgroup = started.cgroup.map(|dir| dir.display().to_string());
         }
         pass.save_service(&service.name, &state)?;
         pass.commit()?;
@@ -328,14 +329,20 @@ fn target_for(
 /// The process to kill: the one the check named, else the one our own `start` recorded
 /// (which also stands in for a heartbeat that could not be read).
 pub(super) fn target_of(named: &Target, state: &ServiceState) -> Target {
+    let cgroup = state.cgroup.as_ref().map(std::path::PathBuf::from);
     let started = state.pid.map(|pid| KillTarget {
         pid,
         start_ticks: state.pid_start_ticks,
         boot_id: None,
         vouched_at: None,
+        cgroup: cgroup.clone(),
     });
     match (named, started) {
-        (Target::Process(process), _) => Target::Process(process.clone()),
+        // Our cgroup goes with it: used only if the process turns out to be in it.
+        (Target::Process(process), _) => Target::Process(KillTarget {
+            cgroup,
+            ..process.clone()
+        }),
         (_, Some(started)) => Target::Process(started),
         (other, None) => other.clone(),
     }

@@ -170,6 +170,7 @@ fn heartbeat_pid(pid: i64) -> Target {
         start_ticks: Some(77),
         boot_id: None,
         vouched_at: None,
+        cgroup: None,
     })
 }
 
@@ -327,6 +328,7 @@ fn the_kill_target_is_the_checks_process_else_our_own_start() {
         start_ticks: Some(9),
         boot_id: None,
         vouched_at: None,
+        cgroup: None,
     });
     assert_eq!(target_of(&heartbeat_pid(5), &started), heartbeat_pid(5));
     assert_eq!(target_of(&Target::NoneRecorded, &started), ours);

@@ -89,6 +89,8 @@ pub struct ServiceState {
     pub pid: Option<i64>,
     /// That PID's start time in clock ticks since boot.
     pub pid_start_ticks: Option<u64>,
+    /// The cgroup the `start` step put it in, where one could be made.
+    pub cgroup: Option<String>,
     /// Since when the service is confirmed down (DOWN was sent); None while healthy.
     pub problem_since: Option<f64>,
     /// The run an event handler started for the current problem (once per problem).
@@ -114,6 +116,7 @@ impl Default for ServiceState {
             recent_runs: Vec::new(),
             pid: None,
             pid_start_ticks: None,
+            cgroup: None,
             problem_since: None,
             problem_run: None,
             runs_total: 0,

@@ -9,7 +9,7 @@ use super::error::Failure;
 pub(super) const APPLICATION_ID: i32 = 0x5472_526d;
 
 /// Migrations in order; a database at `user_version` N has had the first N applied.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The version this build creates and understands.
 pub(super) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -127,6 +127,11 @@ CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value REAL NOT NULL
 ) STRICT;
+";
+
+// The cgroup a started service was put in, so `kill` ends what left its process group.
+const V3: &str = "
+ALTER TABLE services ADD COLUMN cgroup TEXT;
 ";
 
 /// Creates or migrates the schema. An up-to-date database is only read, so opening never

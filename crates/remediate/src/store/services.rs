@@ -9,25 +9,26 @@ use crate::model::{ServiceState, ServiceStatus, state_from_code};
 
 const SELECT_ONE: &str = "SELECT enabled, status, consecutive_failures, last_state, \
     last_summary, last_check, last_run, grace_until, exhausted_until, recent_runs, pid, \
-    pid_start_ticks, problem_since, problem_run, runs_total, failed_runs_total \
+    pid_start_ticks, problem_since, problem_run, runs_total, failed_runs_total, cgroup \
     FROM services WHERE name = ?1";
 
 const SELECT_ALL: &str = "SELECT enabled, status, consecutive_failures, last_state, \
     last_summary, last_check, last_run, grace_until, exhausted_until, recent_runs, pid, \
-    pid_start_ticks, problem_since, problem_run, runs_total, failed_runs_total, \
+    pid_start_ticks, problem_since, problem_run, runs_total, failed_runs_total, cgroup, \
     name FROM services ORDER BY name";
 
 const UPSERT: &str = "INSERT INTO services (name, enabled, status, consecutive_failures, \
     last_state, last_summary, last_check, last_run, grace_until, exhausted_until, \
-    recent_runs, pid, pid_start_ticks, problem_since, problem_run) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+    recent_runs, pid, pid_start_ticks, problem_since, problem_run, cgroup) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
     ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, status = excluded.status, \
     consecutive_failures = excluded.consecutive_failures, last_state = excluded.last_state, \
     last_summary = excluded.last_summary, last_check = excluded.last_check, \
     last_run = excluded.last_run, grace_until = excluded.grace_until, \
     exhausted_until = excluded.exhausted_until, recent_runs = excluded.recent_runs, \
     pid = excluded.pid, pid_start_ticks = excluded.pid_start_ticks, \
-    problem_since = excluded.problem_since, problem_run = excluded.problem_run";
+    problem_since = excluded.problem_since, problem_run = excluded.problem_run, \
+    cgroup = excluded.cgroup";
 
 // The counters are never written from a loaded state (another process may have counted
 // meanwhile): only added to, here.
@@ -49,7 +50,7 @@ pub(super) fn load(conn: &Connection, name: &str) -> Result<ServiceState, Failur
 /// Every saved service, by name.
 pub(super) fn list(conn: &Connection) -> Result<Vec<(String, ServiceState)>, Failure> {
     let mut statement = conn.prepare_cached(SELECT_ALL)?;
-    let rows = statement.query_map([], |row| Ok((row.get(16)?, from_row(row)?)))?;
+    let rows = statement.query_map([], |row| Ok((row.get(17)?, from_row(row)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -78,6 +79,7 @@ pub(super) fn save(conn: &Connection, name: &str, state: &ServiceState) -> Resul
         ticks,
         state.problem_since,
         state.problem_run,
+        state.cgroup,
     ])?;
     Ok(())
 }
@@ -178,6 +180,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<ServiceState> {
         problem_run: row.get(13)?,
         runs_total: counter(row, 14)?,
         failed_runs_total: counter(row, 15)?,
+        cgroup: row.get(16)?,
     })
 }
 
