@@ -310,6 +310,34 @@ fn state_locks_and_logs_where_the_user_can_write_are_refused_with_their_fix() {
         run.stderr
     );
     assert!(!svc.join("remediate.db").exists());
+    // One level deeper, in a directory root makes: the user could still swap it.
+    std::fs::write(
+        &config,
+        format!(
+            "db_path = \"{}/state/remediate.db\"\n[services.app]\n\
+             check = {{ heartbeat = \"{}\", max_age = \"30s\" }}\n",
+            svc.display(),
+            host.heartbeat().display()
+        ),
+    )
+    .expect("config");
+    let mut command = Command::new(bin("remediate"));
+    command.arg("-c").arg(&config).arg("check");
+    let run = run_bounded(&mut command, Duration::from_secs(30));
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} (above {}/state) is owned by uid {ATTACKER}, not root",
+            svc.display(),
+            svc.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !svc.join("state").exists(),
+        "root made a directory in the user's"
+    );
 
     // The start log in the user's directory: refused, nothing started as root or anyone.
     host.attacker_writes_heartbeat("{\"timestamp\": \"2000-01-01T00:00:00Z\"}");

@@ -38,6 +38,14 @@ fn owned_dir(dir: &Path, mode: u32) -> Result<(), PrivateError> {
         ))
     };
     let existed = dir.exists();
+    if privileged() && !existed {
+        // Nothing is made below a directory someone else could swap.
+        let mut existing = dir;
+        while let Some(parent) = existing.parent().filter(|_| !existing.exists()) {
+            existing = parent;
+        }
+        ancestors_are_roots(existing, dir)?;
+    }
     DirBuilder::new()
         .recursive(true)
         .mode(mode)
@@ -48,12 +56,27 @@ fn owned_dir(dir: &Path, mode: u32) -> Result<(), PrivateError> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(cannot)?;
     }
+    check_root_dir(dir)
+}
+
+/// As root, checks that `dir` and every directory above it are root's as
+/// [`private_dir`] requires, making nothing: for a directory someone else keeps (the
+/// node_exporter textfile directory) that root writes into.
+pub fn check_root_dir(dir: &Path) -> Result<(), PrivateError> {
     if !privileged() {
         return Ok(());
     }
-    let meta = std::fs::metadata(dir)
+    if let Some(parent) = dir.parent() {
+        ancestors_are_roots(parent, dir)?;
+    }
+    let meta = std::fs::symlink_metadata(dir)
         .map_err(|e| PrivateError(format!("{}: {}", dir.display(), describe_io(&e))))?;
     let shown = dir.display();
+    if !meta.is_dir() {
+        return Err(PrivateError(format!(
+            "{shown} is not a directory (a symlink?): refused"
+        )));
+    }
     if meta.uid() != 0 {
         return Err(PrivateError(format!(
             "{shown} is owned by uid {}, not root: chown root {shown}",
@@ -65,6 +88,54 @@ fn owned_dir(dir: &Path, mode: u32) -> Result<(), PrivateError> {
             "{shown} is writable by others than root (mode {:04o}): chmod go-w {shown}",
             meta.mode() & 0o7777
         )));
+    }
+    Ok(())
+}
+
+/// `from` and every directory above it, from `/` down (all of them above `dir`): a real
+/// directory (no symlink a user could have swapped in), owned by root, and writable by
+/// others only with the sticky bit (as /tmp, where others cannot rename what is root's).
+/// Otherwise whoever may write one of them could move `dir` away and put their own in
+/// its place.
+fn ancestors_are_roots(from: &Path, dir: &Path) -> Result<(), PrivateError> {
+    let absolute = std::path::absolute(from)
+        .map_err(|e| PrivateError(format!("{}: {}", from.display(), describe_io(&e))))?;
+    let mut above: Vec<&Path> = absolute.ancestors().collect();
+    above.reverse();
+    for ancestor in above {
+        let meta = std::fs::symlink_metadata(ancestor)
+            .map_err(|e| PrivateError(format!("{}: {}", ancestor.display(), describe_io(&e))))?;
+        let shown = ancestor.display();
+        if meta.file_type().is_symlink() {
+            // A link only root could have made (in a directory only root writes) is
+            // root's choice: follow it, and check where it leads.
+            let target = std::fs::canonicalize(ancestor)
+                .map_err(|e| PrivateError(format!("{shown}: {}", describe_io(&e))))?;
+            if meta.uid() != 0 {
+                return Err(PrivateError(format!(
+                    "{shown} is a symlink owned by uid {}: refused",
+                    meta.uid()
+                )));
+            }
+            ancestors_are_roots(&target, dir)?;
+            continue;
+        }
+        if meta.uid() != 0 {
+            return Err(PrivateError(format!(
+                "{shown} (above {}) is owned by uid {}, not root: whoever owns it can \
+                 swap what is below",
+                dir.display(),
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+            return Err(PrivateError(format!(
+                "{shown} (above {}) is writable by others without the sticky bit (mode \
+                 {:04o}): chmod go-w {shown}",
+                dir.display(),
+                meta.mode() & 0o7777
+            )));
+        }
     }
     Ok(())
 }
@@ -155,6 +226,31 @@ mod tests {
                 open.display(),
                 open.display()
             )
+        );
+        // A root-only directory below one a user owns: they could swap it.
+        let theirs = dir.path().join("theirs");
+        std::fs::create_dir(&theirs).expect("theirs");
+        std::os::unix::fs::chown(&theirs, Some(4242), Some(4242)).expect("chown");
+        let below = theirs.join("state");
+        let refused = private_dir(&below).expect_err("refused").to_string();
+        assert!(
+            refused.starts_with(&format!(
+                "{} (above {}) is owned by uid 4242, not root",
+                theirs.display(),
+                below.display()
+            )),
+            "{refused}"
+        );
+        assert!(!below.exists(), "made below a directory the user owns");
+        std::fs::create_dir(&below).expect("made by hand");
+        let refused = private_dir(&below).expect_err("still refused").to_string();
+        assert!(
+            refused.starts_with(&format!(
+                "{} (above {}) is owned by uid 4242",
+                theirs.display(),
+                below.display()
+            )),
+            "{refused}"
         );
         let linked = dir.path().join("linked.log");
         std::fs::write(&linked, "").expect("file");

@@ -19,7 +19,18 @@ pub fn after_pass(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let heartbeat = own_heartbeat(record, source, config.operation.interval.as_secs_f64());
-    if let Err(error) = write_atomic(&config.operation.heartbeat_file, &heartbeat) {
+    let refused = config
+        .operation
+        .heartbeat_file
+        .parent()
+        .map(triage_os::check_root_dir)
+        .transpose();
+    if let Err(refused) = refused {
+        problems.push(format!(
+            "not writing the heartbeat {}: {refused}",
+            config.operation.heartbeat_file.display()
+        ));
+    } else if let Err(error) = write_atomic(&config.operation.heartbeat_file, &heartbeat) {
         problems.push(format!(
             "cannot write the heartbeat {}: {error}",
             config.operation.heartbeat_file.display()
@@ -91,6 +102,11 @@ fn write_textfile(config: &Config, store: &Store) -> Vec<String> {
     let Some(path) = &config.operation.prometheus_textfile else {
         return Vec::new();
     };
+    if let Some(dir) = path.parent()
+        && let Err(refused) = triage_os::check_root_dir(dir)
+    {
+        return vec![format!("no Prometheus textfile: {refused}")];
+    }
     let snapshot = match store.snapshot(&config.service_names(), now()) {
         Ok(snapshot) => snapshot,
         Err(error) => return vec![format!("no Prometheus textfile: {error}")],
