@@ -1,18 +1,21 @@
 //! Replacing a file so readers see the old text or the new, never half, and so nobody who
-//! can write the directory can aim the write elsewhere: the new text goes to a temporary
-//! file beside the target, created with `O_EXCL | O_NOFOLLOW` under a name nobody can
-//! guess (a symlink or a squatted name there cannot catch or block it), with the mode set
-//! by `fchmod` (not cut by the umask), then renamed over the target (which replaces a
-//! symlink there rather than following it).
+//! can write the directory can aim the write elsewhere: the directory is opened once and
+//! everything is done relative to it; the new text goes to a temporary file beside the
+//! target, created with `O_EXCL | O_NOFOLLOW` under a name nobody can guess (a symlink or
+//! a squatted name there cannot catch or block it), with the mode set by `fchmod` (not
+//! cut by the umask), then renamed over the target (which replaces a symlink there
+//! rather than following it).
 
-use std::ffi::OsString;
-use std::fs::{File, OpenOptions, Permissions};
+use std::ffi::CString;
+use std::fs::{File, Permissions};
 use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::describe_io;
+use crate::private::{open_dir, split};
 
 /// How a replacement is made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,82 +45,94 @@ impl From<ReplaceError> for io::Error {
     }
 }
 
-/// Replaces `path` with `bytes`, mode `mode`.
+/// Replaces `path` with `bytes`, mode `mode`, relative to its directory, held open.
 pub fn replace_file(
     path: &Path,
     bytes: &[u8],
     mode: u32,
     durability: Durability,
 ) -> Result<(), ReplaceError> {
-    let file_name = path.file_name().ok_or_else(|| ReplaceError {
-        doing: "cannot write".into(),
-        path: path.to_path_buf(),
-        source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
-    })?;
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let (temporary, mut file) = create_temporary(directory, file_name.as_bytes(), mode)?;
+    let (directory, name) = split(path).map_err(|error| with_path("cannot write", path, error))?;
+    let dir = open_dir(directory)
+        .map_err(|error| with_path("cannot create a temporary file in", directory, error))?;
+    let (temporary, mut file) = create_temporary(&dir, directory, name.as_bytes(), mode)?;
+    let shown = directory.join(std::ffi::OsStr::from_bytes(temporary.as_bytes()));
     let written = file
         .write_all(bytes)
         .and_then(|()| match durability {
             Durability::Sync => file.sync_all(),
             Durability::Rename => Ok(()),
         })
-        .map_err(|error| with_path("cannot write", &temporary, error));
+        .map_err(|error| with_path("cannot write", &shown, error));
     drop(file);
     let replaced = written.and_then(|()| {
-        std::fs::rename(&temporary, path).map_err(|error| {
-            with_path(
-                &format!("cannot rename {} to", temporary.display()),
-                path,
-                error,
+        // SAFETY: one directory descriptor we own and two NUL-terminated names in it.
+        let renamed = unsafe {
+            libc::renameat(
+                dir.as_raw_fd(),
+                temporary.as_ptr(),
+                dir.as_raw_fd(),
+                name.as_ptr(),
             )
-        })
+        };
+        if renamed == 0 {
+            return Ok(());
+        }
+        Err(with_path(
+            &format!("cannot rename {} to", shown.display()),
+            path,
+            io::Error::last_os_error(),
+        ))
     });
     if replaced.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+        // SAFETY: as above.
+        unsafe { libc::unlinkat(dir.as_raw_fd(), temporary.as_ptr(), 0) };
     }
     replaced
 }
 
-/// A new file `.<file_name>.<random>.tmp` in `directory`: hidden, and with an ending no
-/// reader globbing for the target's (`*.json`, `*.prom`) picks up.
+/// A new file `.<file_name>.<random>.tmp` in the directory `dir` (shown as `directory`):
+/// hidden, and with an ending no reader globbing for the target's (`*.json`, `*.prom`)
+/// picks up. Returns its name and the open file.
 fn create_temporary(
+    dir: &OwnedFd,
     directory: &Path,
     file_name: &[u8],
     mode: u32,
-) -> Result<(PathBuf, File), ReplaceError> {
+) -> Result<(CString, File), ReplaceError> {
     let mut last_error = None;
     // 64 random bits: a clash is a bug or an attack, not bad luck; a few tries at most.
     for _ in 0..4 {
-        let mut name = OsString::from(".");
-        name.push(std::ffi::OsStr::from_bytes(file_name));
         let random =
             random_u64().map_err(|error| with_path("cannot name a file in", directory, error))?;
-        name.push(format!(".{random:016x}.tmp"));
-        let temporary = directory.join(name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&temporary)
-        {
-            Ok(file) => {
-                if let Err(error) = file.set_permissions(Permissions::from_mode(mode)) {
-                    drop(file);
-                    let _ = std::fs::remove_file(&temporary);
-                    return Err(with_path("cannot set the mode of", &temporary, error));
-                }
-                return Ok((temporary, file));
-            }
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+        let mut name = b".".to_vec();
+        name.extend_from_slice(file_name);
+        name.extend_from_slice(format!(".{random:016x}.tmp").as_bytes());
+        let shown = directory.join(std::ffi::OsStr::from_bytes(&name));
+        let name = CString::new(name)
+            .map_err(|_| with_path("cannot create", &shown, io::ErrorKind::InvalidInput.into()))?;
+        let flags =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: a directory descriptor we own and a NUL-terminated name.
+        let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, mode) };
+        if fd < 0 {
+            let error = io::Error::last_os_error();
+            if error.kind() == io::ErrorKind::AlreadyExists {
                 last_error = Some(error);
+                continue;
             }
-            Err(error) => return Err(with_path("cannot create", &temporary, error)),
+            return Err(with_path("cannot create", &shown, error));
         }
+        // SAFETY: the kernel just gave us this descriptor.
+        let file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        // The mode given to open(2) is cut by the umask; fchmod is not.
+        if let Err(error) = file.set_permissions(Permissions::from_mode(mode)) {
+            drop(file);
+            // SAFETY: as above.
+            unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
+            return Err(with_path("cannot set the mode of", &shown, error));
+        }
+        return Ok((name, file));
     }
     let error = last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists));
     Err(with_path(

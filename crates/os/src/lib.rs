@@ -13,6 +13,7 @@ pub use atomic::{Durability, ReplaceError, random_u64, replace_file};
 pub use clock::now_unix;
 pub use io_error::describe_io;
 pub use private::{
-    PrivateError, check_private_file, check_root_dir, open_private_append, private_dir,
+    PrivateError, check_private_file, check_root_dir, open_private, open_private_append,
+    private_dir,
 };
 pub use root_certs::{RootCerts, RootCertsError, system_root_certs};

@@ -3,9 +3,12 @@
 //! link and steer what root does. Refusals say what is wrong and the command that fixes
 //! it. For other users nothing is refused: they can only hurt themselves.
 
-use std::fs::{DirBuilder, File, Metadata, OpenOptions};
+use std::ffi::CString;
+use std::fs::{DirBuilder, File, Metadata};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::Path;
 
 use crate::describe_io;
@@ -166,19 +169,67 @@ pub fn check_private_file(path: &Path, meta: &Metadata) -> Result<(), PrivateErr
     Ok(())
 }
 
-/// Opens `path` to append (creating it with `mode`), never through a symlink, checked as
-/// [`check_private_file`] says: a log root writes.
+/// Opens `path` to append (creating it with `mode`) relative to its directory, never
+/// through a symlink, checked as [`check_private_file`] says: a log root writes. The
+/// directory is made and checked as [`private_dir`] says.
 pub fn open_private_append(path: &Path, mode: u32) -> Result<File, PrivateError> {
-    let file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(mode)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| open_error(path, &e))?;
+    open_in_private_dir(path, libc::O_WRONLY | libc::O_APPEND, mode)
+}
+
+/// Opens (creating with `mode`, never truncating) `path` for writing relative to its
+/// directory, never through a symlink, checked as [`check_private_file`] says: a lock
+/// file. The directory is made and checked as [`private_dir`] says.
+pub fn open_private(path: &Path, mode: u32) -> Result<File, PrivateError> {
+    open_in_private_dir(path, libc::O_WRONLY, mode)
+}
+
+fn open_in_private_dir(path: &Path, access: i32, mode: u32) -> Result<File, PrivateError> {
+    let (dir, name) = split(path).map_err(|e| open_error(path, &e))?;
+    private_dir(dir)?;
+    let dir_fd = open_dir(dir).map_err(|e| open_error(path, &e))?;
+    let flags = access | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    // SAFETY: a directory descriptor we own and a NUL-terminated name.
+    let fd = unsafe { libc::openat(dir_fd.as_raw_fd(), name.as_ptr(), flags, mode) };
+    if fd < 0 {
+        return Err(open_error(path, &io::Error::last_os_error()));
+    }
+    // SAFETY: the kernel just gave us this descriptor.
+    let file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
     let meta = file.metadata().map_err(|e| open_error(path, &e))?;
     check_private_file(path, &meta)?;
     Ok(file)
+}
+
+/// A path's directory (`.` for a bare name) and its last component, NUL-terminated.
+pub(crate) fn split(path: &Path) -> io::Result<(&Path, CString)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the name"))?;
+    Ok((dir, name))
+}
+
+/// `dir` opened as a directory: what files are then opened relative to.
+pub(crate) fn open_dir(dir: &Path) -> io::Result<OwnedFd> {
+    let path = CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the path"))?;
+    // SAFETY: a NUL-terminated path; the flags only open a directory.
+    let fd = unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just gave us this descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn open_error(path: &Path, error: &io::Error) -> PrivateError {

@@ -21,7 +21,6 @@ pub fn spawn_pipeline(
     lock: &ServiceLock,
 ) -> std::io::Result<u32> {
     let fd = lock.inheritable_fd()?;
-    triage_os::private_dir(&config.log_dir).map_err(std::io::Error::other)?;
     let log = triage_os::open_private_append(&config.log_dir.join("remediate-events.log"), 0o640)
         .map_err(std::io::Error::other)?;
     let program = std::env::current_exe()?;

@@ -4,8 +4,7 @@
 //! at once. The kernel drops a lock when its holder exits, however it exits, so a crash
 //! never leaves a lock a human must delete.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
@@ -129,20 +128,9 @@ fn lock_file(path: &Path) -> Result<File, LockError> {
         path: path.display().to_string(),
         reason,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        triage_os::private_dir(dir).map_err(|e| refused(e.to_string()))?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(open_error)?;
-    // A lock file someone else made would let them hold the service's lock for ever.
-    let meta = file.metadata().map_err(open_error)?;
-    triage_os::check_private_file(path, &meta).map_err(|e| refused(e.to_string()))?;
+    // Relative to its checked directory, never through a symlink, and refused when someone
+    // else made it: they would hold the service's lock for ever.
+    let file = triage_os::open_private(path, 0o600).map_err(|e| refused(e.to_string()))?;
     // SAFETY: a valid open descriptor; LOCK_NB makes it return at once.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let error = std::io::Error::last_os_error();

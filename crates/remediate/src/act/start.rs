@@ -39,9 +39,6 @@ pub fn start_detached(
     log: &Path,
     cgroup_name: &str,
 ) -> std::io::Result<Started> {
-    if let Some(dir) = log.parent() {
-        triage_os::private_dir(dir).map_err(std::io::Error::other)?;
-    }
     let output = triage_os::open_private_append(log, 0o640).map_err(std::io::Error::other)?;
     let mut shell = clean_command("/bin/sh", env);
     shell.arg("-c").arg(command);
