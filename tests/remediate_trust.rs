@@ -518,3 +518,90 @@ fn the_monitoring_user_checks_the_checker_without_root() {
     let db = std::fs::metadata(host.path("state/remediate.db")).expect("db");
     assert_eq!(db.permissions().mode() & 0o777, 0o600);
 }
+
+#[test]
+fn a_step_left_running_by_a_killed_remediate_is_ended_when_the_service_says_so() {
+    let host = Host::new();
+    let pids = host.path("svc/slow.pids");
+    let done = host.path("svc/quick");
+    let config = host.path("remediate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db_path = \"{db}\"\n[services.app]\n\
+             check = {{ command = [\"/bin/false\"] }}\n\
+             commands = {{ slow = \"[ -e {done} ] && exit 0; sleep 30 & echo $! >> {pids}; wait\" }}\n\
+             recovery = [{{ action = \"slow\", timeout = \"60s\" }}]\n\
+             orphaned_steps = \"end\"\n",
+            db = host.path("state/remediate.db").display(),
+            done = done.display(),
+            pids = pids.display(),
+        ),
+    )
+    .expect("config");
+    let remediate = |args: &[&str]| {
+        let mut command = Command::new(bin("remediate"));
+        command.arg("-c").arg(&config).args(args);
+        command
+    };
+    let mut first = KillOnDrop(remediate(&["run", "app"]).spawn().expect("remediate"));
+    let mut sleeper = None;
+    for _ in 0..250 {
+        if let Ok(text) = std::fs::read_to_string(&pids)
+            && let Some(pid) = text
+                .lines()
+                .next()
+                .and_then(|l| l.trim().parse::<i32>().ok())
+        {
+            sleeper = Some(pid);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sleeper = sleeper.expect("the slow step started");
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+    assert!(
+        alive(sleeper),
+        "the step's own child should outlive remediate"
+    );
+    std::fs::write(&done, "").expect("flag");
+    let again = run_bounded(&mut remediate(&["run", "app"]), Duration::from_secs(30));
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stderr.contains(&format!(
+            "remediate: app: ending pid {sleeper}, left running by a killed remediate's step"
+        )),
+        "{}",
+        again.stderr
+    );
+    assert!(!alive(sleeper), "the orphaned step is still running");
+    // A live run's lock is never taken from it: what a running remediate holds is waited for.
+    std::fs::remove_file(&done).expect("slow again");
+    let mut live = KillOnDrop(remediate(&["run", "app"]).spawn().expect("remediate"));
+    let mut running = None;
+    for _ in 0..250 {
+        if let Ok(text) = std::fs::read_to_string(&pids)
+            && let Some(pid) = text
+                .lines()
+                .nth(1)
+                .and_then(|l| l.trim().parse::<i32>().ok())
+        {
+            running = Some(pid);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = running.expect("the live run's step started");
+    let beside = run_bounded(&mut remediate(&["run", "app"]), Duration::from_secs(30));
+    assert_eq!(beside.code, 3, "{}{}", beside.stdout, beside.stderr);
+    assert!(
+        beside.stderr.contains("another remediate run holds"),
+        "{}",
+        beside.stderr
+    );
+    assert!(alive(running), "a live run's step was ended");
+    // SAFETY: the live run's own sleep, whose PID it wrote.
+    unsafe { libc::kill(running, libc::SIGKILL) };
+    let _ = live.0.wait();
+}

@@ -6,6 +6,7 @@ pub mod cgroup;
 pub mod child;
 pub mod identity;
 pub mod kill;
+pub mod orphans;
 pub mod start;
 pub mod steps;
 

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use super::{AppError, Exit, host_engine, report_failures, say};
+use crate::act::orphans;
 use crate::config::{self, Config, Service};
 use crate::engine;
-use crate::lock::ServiceLock;
 use crate::model::{Maintenance, RunOutcome, now};
 use crate::notify::{Teller, telemetry};
 use crate::render;
@@ -20,7 +20,7 @@ pub(super) fn run_by_hand(
     dry_run: bool,
     out: &mut dyn Write,
 ) -> Result<Exit, AppError> {
-    let lock = ServiceLock::acquire(&config.lock_path, &service.name).map_err(AppError::Lock)?;
+    let lock = orphans::acquire(&config.lock_path, service).map_err(AppError::Lock)?;
     let mut store = Store::open(&config.db_path)?;
     let teller = Teller::new(config);
     let stop = Stop::new();
@@ -58,8 +58,7 @@ pub(super) fn switch_all(
     let engine = host_engine(config, &teller, &stop);
     let mut worst = Exit::Ok;
     for service in services {
-        let lock =
-            ServiceLock::acquire(&config.lock_path, &service.name).map_err(AppError::Lock)?;
+        let lock = orphans::acquire(&config.lock_path, service).map_err(AppError::Lock)?;
         let run = engine::switch(&engine, &mut store, service, on, Some(lock.descriptor()))?;
         say(out, render::switched(&service.name, on, run.as_ref()));
         if run.is_some_and(|run| run.outcome != RunOutcome::Succeeded) {

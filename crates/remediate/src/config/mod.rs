@@ -43,6 +43,7 @@
 //! # user = "app"        # who start and the commands run as, and whose processes kill may
 //! # group = "app"       # signal [default: the heartbeat file's owner, else root]
 //! # cwd = "/srv/app"    # where they start [default: the user's home, else /]
+//! # orphaned_steps = "end"  # a step a killed remediate left running: wait (default) or end
 //! ```
 //!
 //! Durations are text with `s`, `m`, `h` or `d` (`90s`, `5m`), or numbers of seconds.
@@ -257,6 +258,8 @@ pub struct Service {
     pub group: Option<String>,
     /// Their working directory [default: the user's home, else /].
     pub cwd: Option<PathBuf>,
+    /// What to do with a step a killed remediate left running.
+    pub orphaned_steps: OrphanedSteps,
     /// Append ` --force` to every named command but `start` (Watchdog configs).
     pub force_flag: bool,
     /// When `remediate event` acts on this service.
@@ -374,6 +377,17 @@ pub enum OnFailure {
     Abort,
     /// Note the failure and run the next step.
     Continue,
+}
+
+/// What becomes of a step that a killed remediate left running (it keeps the service's
+/// lock while it lives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrphanedSteps {
+    /// Wait: nothing runs for the service until it has ended.
+    #[default]
+    Wait,
+    /// End it (and whatever it started that holds the lock), then go on.
+    End,
 }
 
 /// The limit on pipelines for one service.

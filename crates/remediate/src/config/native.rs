@@ -15,7 +15,8 @@ use super::operation::{self, EventDoc, NotifyDoc, OperationKeys};
 use super::validate;
 use super::values::{self, DurationValue, Entries, Problems};
 use super::{
-    Action, Budget, Check, Config, EventPolicy, Format, OnFailure, PluginArgs, Service, Step,
+    Action, Budget, Check, Config, EventPolicy, Format, OnFailure, OrphanedSteps, PluginArgs,
+    Service, Step,
 };
 
 /// Built-in steps a command of the same name would be hidden by (`start` is a built-in
@@ -67,6 +68,7 @@ struct ServiceDoc {
     user: Option<String>,
     group: Option<String>,
     cwd: Option<String>,
+    orphaned_steps: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +227,17 @@ fn service(name: String, doc: ServiceDoc, defaults: &ServiceDefaults, p: &mut Pr
         cwd: doc
             .cwd
             .and_then(|cwd| p.absolute_path(format_args!("{at}.cwd"), &cwd)),
+        orphaned_steps: match doc.orphaned_steps.as_deref() {
+            None | Some("wait") => OrphanedSteps::Wait,
+            Some("end") => OrphanedSteps::End,
+            Some(other) => {
+                p.add(
+                    format_args!("{at}.orphaned_steps"),
+                    format!("'{other}' is neither wait nor end"),
+                );
+                OrphanedSteps::Wait
+            }
+        },
         display_name: doc.display_name,
         enabled: doc.enabled.unwrap_or(true),
         force_flag: false,

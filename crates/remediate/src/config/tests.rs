@@ -98,6 +98,7 @@ fn the_watchdog_example_config_json_loads_unchanged() {
             user: None,
             group: None,
             cwd: None,
+            orphaned_steps: OrphanedSteps::Wait,
             force_flag: true,
             event: EventPolicy::default(),
         }]
@@ -287,6 +288,7 @@ fn a_full_toml_config_sets_every_field() {
             user: None,
             group: None,
             cwd: None,
+            orphaned_steps: OrphanedSteps::Wait,
             force_flag: false,
             event: EventPolicy::default(),
         }
@@ -356,6 +358,7 @@ fn a_minimal_service_gets_every_default() {
             user: None,
             group: None,
             cwd: None,
+            orphaned_steps: OrphanedSteps::Wait,
             force_flag: false,
             event: EventPolicy::default(),
         }]
@@ -440,7 +443,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "line 3, column 1",
             "unknown field `restart`, expected one of `display_name`, `enabled`, `check`, \
              `consecutive_failures`, `failure_states`, `commands`, `recovery`, \
-             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`, `user`, `group`, `cwd`",
+             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`, `user`, `group`, `cwd`, `orphaned_steps`",
         ),
         (
             Format::Toml,
@@ -461,7 +464,7 @@ fn each_invalid_config_gives_its_own_problem_and_location() {
             "line 1, column 56",
             "unknown field `enable`, expected one of `display_name`, `enabled`, `check`, \
              `consecutive_failures`, `failure_states`, `commands`, `recovery`, \
-             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`, `user`, `group`, `cwd`",
+             `start_grace`, `kill_timeout`, `budget`, `depends_on`, `env`, `event`, `user`, `group`, `cwd`, `orphaned_steps`",
         ),
         (
             Format::Toml,

@@ -189,6 +189,7 @@ fn process(name: String, doc: ProcessDoc, failures: u32, p: &mut Problems) -> Se
         user: None,
         group: None,
         cwd: None,
+        orphaned_steps: Default::default(),
         force_flag: true,
         event: super::EventPolicy::default(),
         name,

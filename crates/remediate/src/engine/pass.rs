@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::run::{RunRequest, execute_run, target_of};
 use super::{Engine, PassReport, RunReport, ServiceReport, SharedStore, Skipped};
-use crate::act::identity;
+use crate::act::{identity, orphans};
 use crate::config::{Check, Service};
 use crate::decide::{Seen, Verdict, decide, notifications};
 use crate::lock::{LockError, ServiceLock};
@@ -209,7 +209,7 @@ fn run_due(
 ) -> Result<Vec<DueResult>, StoreError> {
     let shared: SharedStore = Mutex::new(store);
     let run_one = |item: &Due| -> Result<Result<RunReport, Skipped>, StoreError> {
-        let lock = match ServiceLock::acquire(&engine.config.lock_path, &item.service.name) {
+        let lock = match orphans::acquire(&engine.config.lock_path, item.service) {
             Ok(lock) => lock,
             Err(LockError::Busy(_)) => return Ok(Err(Skipped::LockBusy)),
             Err(other) => return Ok(Err(Skipped::LockFailed(other.to_string()))),
