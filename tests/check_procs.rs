@@ -367,11 +367,11 @@ fn per_process_metrics_count_warn_and_crit_and_list_names_at_v() {
 
 #[test]
 fn cpu_sample_sees_a_busy_process_that_the_lifetime_average_hides() {
-    let busy = NamedProgram::copy("/bin/sh", "tp_busy");
-    let (_idle, _sleepers) = sleepers("tp_idle", 1);
+    let busy = NamedProgram::copy("/bin/sh", "tpcpu_busy");
+    let (_idle, _sleepers) = sleepers("tpcpu_idle", 1);
     let mut children = Children::default();
     let pid = children.spawn(Command::new(&busy.path).args(["-c", "while :; do :; done"]));
-    wait_for_comm(pid, "tp_busy");
+    wait_for_comm(pid, "tpcpu_busy");
     // Low thresholds: the suite keeps both cores busy, so a spinning child may get only a
     // small share of one; the idle sleeper's 0% still tells the two apart.
     let out = procs(&[
@@ -384,20 +384,21 @@ fn cpu_sample_sees_a_busy_process_that_the_lifetime_average_hides() {
         "--cpu-sample",
         "500ms",
         "-C",
-        "tp_busy",
+        "tpcpu_busy",
     ]);
     assert_eq!(
         out.stdout,
-        "CPU CRITICAL: 1 crit, 0 warn out of 1 process with command name 'tp_busy' | procs=1;;;0; procs_warn=0;;;0; procs_crit=1;;;0;\n"
+        "CPU CRITICAL: 1 crit, 0 warn out of 1 process with command name 'tpcpu_busy' | procs=1;;;0; procs_warn=0;;;0; procs_crit=1;;;0;\n"
     );
-    let out = procs(&["-P", "5", "--cpu-sample", "500ms", "-a", "tp_"]);
+    // A prefix no other test's process has in its arguments ("tp_" is in "check_http_").
+    let out = procs(&["-P", "5", "--cpu-sample", "500ms", "-a", "tpcpu_"]);
     assert!(
         out.stdout
-            .starts_with("PROCS OK: 1 process with PCPU >= 5.00, args 'tp_'"),
+            .starts_with("PROCS OK: 1 process with PCPU >= 5.00, args 'tpcpu_'"),
         "{}",
         out.stdout
     );
-    let out = procs(&["-P", "5", "--cpu-sample", "500ms", "-C", "tp_idle"]);
+    let out = procs(&["-P", "5", "--cpu-sample", "500ms", "-C", "tpcpu_idle"]);
     assert!(
         out.stdout.starts_with("PROCS OK: 0 processes"),
         "{}",

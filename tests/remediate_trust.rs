@@ -391,53 +391,85 @@ fn a_database_or_lock_that_is_a_symlink_or_foreign_is_never_opened() {
     );
 }
 
+/// A service `app` whose one step starts a 30 s `sleep`, run and then `kill -9`ed mid-step
+/// (after `extra` service keys): the remediate command for its config, the files the
+/// step uses, and the PID of the sleep it left.
+struct Orphaned {
+    config: PathBuf,
+    pids: PathBuf,
+    done: PathBuf,
+    sleeper: i32,
+}
+
+impl Orphaned {
+    fn left_by_a_killed_remediate(host: &Host, extra: &str) -> Orphaned {
+        let pids = host.path("svc/slow.pids");
+        let done = host.path("svc/quick");
+        let config = host.path("remediate.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "db_path = \"{db}\"\n[services.app]\n\
+                 check = {{ command = [\"/bin/false\"] }}\n\
+                 commands = {{ slow = \"[ -e {done} ] && exit 0; sleep 30 & echo $! >> {pids}; wait\" }}\n\
+                 recovery = [{{ action = \"slow\", timeout = \"60s\" }}]\n{extra}\n",
+                db = host.path("state/remediate.db").display(),
+                done = done.display(),
+                pids = pids.display(),
+            ),
+        )
+        .expect("config");
+        let mut orphaned = Orphaned {
+            config,
+            pids,
+            done,
+            sleeper: 0,
+        };
+        let mut first = KillOnDrop(
+            orphaned
+                .remediate(&["run", "app"])
+                .spawn()
+                .expect("remediate"),
+        );
+        orphaned.sleeper = orphaned.step_pid(0).expect("the slow step started");
+        // kill -9 of remediate mid-step: the step's shell dies with it; what it started lives.
+        let _ = first.0.kill();
+        let _ = first.0.wait();
+        assert!(
+            alive(orphaned.sleeper),
+            "the step's own child should outlive remediate"
+        );
+        orphaned
+    }
+
+    fn remediate(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(bin("remediate"));
+        command.arg("-c").arg(&self.config).args(args);
+        command
+    }
+
+    /// The PID the `nth` run of the step wrote, once it has.
+    fn step_pid(&self, nth: usize) -> Option<i32> {
+        for _ in 0..250 {
+            if let Ok(text) = std::fs::read_to_string(&self.pids)
+                && let Some(pid) = text.lines().nth(nth).and_then(|l| l.trim().parse().ok())
+            {
+                return Some(pid);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 #[test]
 fn a_step_left_running_by_a_killed_remediate_is_never_started_again_beside_itself() {
     let host = Host::new();
-    let pids = host.path("svc/slow.pids");
-    let done = host.path("svc/quick");
-    let config = host.path("remediate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "db_path = \"{db}\"\n[services.app]\n\
-             check = {{ command = [\"/bin/false\"] }}\n\
-             commands = {{ slow = \"[ -e {done} ] && exit 0; sleep 30 & echo $! >> {pids}; wait\" }}\n\
-             recovery = [{{ action = \"slow\", timeout = \"60s\" }}]\n",
-            db = host.path("state/remediate.db").display(),
-            done = done.display(),
-            pids = pids.display(),
-        ),
-    )
-    .expect("config");
-    let remediate = |args: &[&str]| {
-        let mut command = Command::new(bin("remediate"));
-        command.arg("-c").arg(&config).args(args);
-        command
-    };
-    let mut first = KillOnDrop(remediate(&["run", "app"]).spawn().expect("remediate"));
-    let mut sleeper = None;
-    for _ in 0..250 {
-        if let Ok(text) = std::fs::read_to_string(&pids)
-            && let Some(pid) = text
-                .lines()
-                .next()
-                .and_then(|l| l.trim().parse::<i32>().ok())
-        {
-            sleeper = Some(pid);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let sleeper = sleeper.expect("the slow step started");
-    // kill -9 of remediate mid-step: the step's shell dies with it; what it started lives.
-    let _ = first.0.kill();
-    let _ = first.0.wait();
-    assert!(
-        alive(sleeper),
-        "the step's own child should outlive remediate"
+    let orphaned = Orphaned::left_by_a_killed_remediate(&host, "");
+    let again = run_bounded(
+        &mut orphaned.remediate(&["run", "app"]),
+        Duration::from_secs(30),
     );
-    let again = run_bounded(&mut remediate(&["run", "app"]), Duration::from_secs(30));
     assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
     assert!(
         again.stderr.contains("another remediate run holds"),
@@ -445,7 +477,7 @@ fn a_step_left_running_by_a_killed_remediate_is_never_started_again_beside_itsel
         again.stderr
     );
     assert_eq!(
-        std::fs::read_to_string(&pids)
+        std::fs::read_to_string(&orphaned.pids)
             .expect("pids")
             .lines()
             .count(),
@@ -454,22 +486,72 @@ fn a_step_left_running_by_a_killed_remediate_is_never_started_again_beside_itsel
     );
     // Once what the step left has ended, the service is free again.
     // SAFETY: the step's own sleep, whose PID it wrote.
-    unsafe { libc::kill(sleeper, libc::SIGKILL) };
+    unsafe { libc::kill(orphaned.sleeper, libc::SIGKILL) };
     for _ in 0..100 {
-        if !alive(sleeper) {
+        if !alive(orphaned.sleeper) {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::fs::write(&done, "").expect("flag");
-    let free = run_bounded(&mut remediate(&["run", "app"]), Duration::from_secs(30));
+    std::fs::write(&orphaned.done, "").expect("flag");
+    let free = run_bounded(
+        &mut orphaned.remediate(&["run", "app"]),
+        Duration::from_secs(30),
+    );
     assert_eq!(free.code, 0, "{}{}", free.stdout, free.stderr);
-    let history = run_bounded(&mut remediate(&["history"]), Duration::from_secs(30));
+    let history = run_bounded(
+        &mut orphaned.remediate(&["history"]),
+        Duration::from_secs(30),
+    );
     assert!(
         history.stdout.contains("run 1 interrupted"),
         "{}",
         history.stdout
     );
+}
+
+#[test]
+fn a_step_left_running_by_a_killed_remediate_is_ended_when_the_service_says_so() {
+    let host = Host::new();
+    let orphaned = Orphaned::left_by_a_killed_remediate(&host, "orphaned_steps = \"end\"");
+    let sleeper = orphaned.sleeper;
+    std::fs::write(&orphaned.done, "").expect("flag");
+    let again = run_bounded(
+        &mut orphaned.remediate(&["run", "app"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stderr.contains(&format!(
+            "remediate: app: ending pid {sleeper}, left running by a killed remediate's step"
+        )),
+        "{}",
+        again.stderr
+    );
+    assert!(!alive(sleeper), "the orphaned step is still running");
+    // A live run's lock is never taken from it: what a running remediate holds is waited for.
+    std::fs::remove_file(&orphaned.done).expect("slow again");
+    let mut live = KillOnDrop(
+        orphaned
+            .remediate(&["run", "app"])
+            .spawn()
+            .expect("remediate"),
+    );
+    let running = orphaned.step_pid(1).expect("the live run's step started");
+    let beside = run_bounded(
+        &mut orphaned.remediate(&["run", "app"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(beside.code, 3, "{}{}", beside.stdout, beside.stderr);
+    assert!(
+        beside.stderr.contains("another remediate run holds"),
+        "{}",
+        beside.stderr
+    );
+    assert!(alive(running), "a live run's step was ended");
+    // SAFETY: the live run's own sleep, whose PID it wrote.
+    unsafe { libc::kill(running, libc::SIGKILL) };
+    let _ = live.0.wait();
 }
 
 #[test]
@@ -517,91 +599,4 @@ fn the_monitoring_user_checks_the_checker_without_root() {
     // It read the snapshot, never the database, which stays root's alone.
     let db = std::fs::metadata(host.path("state/remediate.db")).expect("db");
     assert_eq!(db.permissions().mode() & 0o777, 0o600);
-}
-
-#[test]
-fn a_step_left_running_by_a_killed_remediate_is_ended_when_the_service_says_so() {
-    let host = Host::new();
-    let pids = host.path("svc/slow.pids");
-    let done = host.path("svc/quick");
-    let config = host.path("remediate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "db_path = \"{db}\"\n[services.app]\n\
-             check = {{ command = [\"/bin/false\"] }}\n\
-             commands = {{ slow = \"[ -e {done} ] && exit 0; sleep 30 & echo $! >> {pids}; wait\" }}\n\
-             recovery = [{{ action = \"slow\", timeout = \"60s\" }}]\n\
-             orphaned_steps = \"end\"\n",
-            db = host.path("state/remediate.db").display(),
-            done = done.display(),
-            pids = pids.display(),
-        ),
-    )
-    .expect("config");
-    let remediate = |args: &[&str]| {
-        let mut command = Command::new(bin("remediate"));
-        command.arg("-c").arg(&config).args(args);
-        command
-    };
-    let mut first = KillOnDrop(remediate(&["run", "app"]).spawn().expect("remediate"));
-    let mut sleeper = None;
-    for _ in 0..250 {
-        if let Ok(text) = std::fs::read_to_string(&pids)
-            && let Some(pid) = text
-                .lines()
-                .next()
-                .and_then(|l| l.trim().parse::<i32>().ok())
-        {
-            sleeper = Some(pid);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let sleeper = sleeper.expect("the slow step started");
-    let _ = first.0.kill();
-    let _ = first.0.wait();
-    assert!(
-        alive(sleeper),
-        "the step's own child should outlive remediate"
-    );
-    std::fs::write(&done, "").expect("flag");
-    let again = run_bounded(&mut remediate(&["run", "app"]), Duration::from_secs(30));
-    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
-    assert!(
-        again.stderr.contains(&format!(
-            "remediate: app: ending pid {sleeper}, left running by a killed remediate's step"
-        )),
-        "{}",
-        again.stderr
-    );
-    assert!(!alive(sleeper), "the orphaned step is still running");
-    // A live run's lock is never taken from it: what a running remediate holds is waited for.
-    std::fs::remove_file(&done).expect("slow again");
-    let mut live = KillOnDrop(remediate(&["run", "app"]).spawn().expect("remediate"));
-    let mut running = None;
-    for _ in 0..250 {
-        if let Ok(text) = std::fs::read_to_string(&pids)
-            && let Some(pid) = text
-                .lines()
-                .nth(1)
-                .and_then(|l| l.trim().parse::<i32>().ok())
-        {
-            running = Some(pid);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let running = running.expect("the live run's step started");
-    let beside = run_bounded(&mut remediate(&["run", "app"]), Duration::from_secs(30));
-    assert_eq!(beside.code, 3, "{}{}", beside.stdout, beside.stderr);
-    assert!(
-        beside.stderr.contains("another remediate run holds"),
-        "{}",
-        beside.stderr
-    );
-    assert!(alive(running), "a live run's step was ended");
-    // SAFETY: the live run's own sleep, whose PID it wrote.
-    unsafe { libc::kill(running, libc::SIGKILL) };
-    let _ = live.0.wait();
 }

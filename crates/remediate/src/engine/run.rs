@@ -215,16 +215,8 @@ pub(super) fn execute_run(
     let identity = match &request.identity {
         Ok(identity) => Some(identity),
         Err(why) => {
-            lock_store(store).record_decision(&Decision {
-                service: service.name.clone(),
-                at: now(),
-                source: request.source,
-                state: None,
-                state_type: None,
-                attempt: None,
-                decision: format!("run {} refused: {why}", request.run),
-                run: Some(request.run),
-            })?;
+            let line = format!("run {} refused: {why}", request.run);
+            lock_store(store).record_decision(&run_decision(request, line))?;
             outcome = RunOutcome::Aborted;
             None
         }
@@ -236,22 +228,13 @@ pub(super) fn execute_run(
     };
     for (index, step) in recovery.iter().enumerate() {
         if let Some(why) = engine.stop.reason() {
-            lock_store(store).record_decision(&Decision {
-                service: service.name.clone(),
-                at: now(),
-                source: request.source,
-                state: None,
-                state_type: None,
-                attempt: None,
-                decision: StoppedBefore {
-                    run: request.run,
-                    why: &why,
-                    step: index + 1,
-                    action: step.action.to_string(),
-                }
-                .to_string(),
-                run: Some(request.run),
-            })?;
+            let stopped = StoppedBefore {
+                run: request.run,
+                why: &why,
+                step: index + 1,
+                action: step.action.to_string(),
+            };
+            lock_store(store).record_decision(&run_decision(request, stopped.to_string()))?;
             outcome = RunOutcome::Aborted;
             break;
         }
@@ -306,6 +289,20 @@ pub(super) fn execute_run(
         outcome,
         steps,
     })
+}
+
+/// A line in the audit log about `request`'s run, as of now.
+fn run_decision(request: &RunRequest, line: String) -> Decision {
+    Decision {
+        service: request.service.name.clone(),
+        at: now(),
+        source: request.source,
+        state: None,
+        state_type: None,
+        attempt: None,
+        decision: line,
+        run: Some(request.run),
+    }
 }
 
 /// The process a `kill` step should stop outside a pass, and who the steps run as: a
