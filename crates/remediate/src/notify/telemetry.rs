@@ -7,10 +7,13 @@ use triage_heartbeat::{Heartbeat, Timestamp, write_atomic};
 use triage_notify::textfile::{Exposition, ExpositionError, MetricKind, write_atomically};
 
 use crate::config::Config;
-use crate::model::{Maintenance, PassRecord, ServiceState, ServiceStatus, Source, StatusFile, now};
+use crate::model::{
+    Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot, Source, StatusFile, now,
+};
 use crate::store::Store;
 
-/// After a pass: the heartbeat, then the textfile. Returns the problems, one line each.
+/// After a pass: the heartbeat, then the textfile and the status snapshot. Returns the
+/// problems, one line each.
 pub fn after_pass(
     config: &Config,
     store: &Store,
@@ -36,33 +39,40 @@ pub fn after_pass(
             config.operation.heartbeat_file.display()
         ));
     }
-    problems.extend(write_textfile(config, store));
-    problems.extend(write_status_file(config, store));
+    problems.extend(write_views(config, store));
     problems
 }
 
-/// After an event, a run by hand or a maintenance change: the textfile only (no pass
-/// happened, so the heartbeat stays as the last pass left it).
+/// After an event, a run by hand or a maintenance change: the textfile and the status
+/// snapshot (no pass happened, so the heartbeat stays as the last pass left it).
 pub fn after_change(config: &Config, store: &Store) {
-    let problems = write_textfile(config, store)
-        .into_iter()
-        .chain(write_status_file(config, store));
-    for problem in problems {
+    for problem in write_views(config, store) {
         eprintln!("remediate: {problem}");
     }
 }
 
+/// The textfile and the status snapshot, both from one read of the store.
+fn write_views(config: &Config, store: &Store) -> Vec<String> {
+    let now = now();
+    let snapshot = match store.snapshot(&config.service_names(), now) {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            return vec![format!(
+                "no Prometheus textfile or status snapshot: {error}"
+            )];
+        }
+    };
+    let mut problems = write_textfile(config, &snapshot);
+    problems.extend(write_status_file(config, &snapshot, now));
+    problems
+}
+
 /// The status snapshot for the monitoring user (readable by everyone: it says what
 /// `status --output-format` would, which the monitoring core shows anyway).
-fn write_status_file(config: &Config, store: &Store) -> Vec<String> {
+fn write_status_file(config: &Config, snapshot: &Snapshot, now: f64) -> Vec<String> {
     let path = &config.operation.status_file;
-    let now = now();
-    let written = store
-        .snapshot(&config.service_names(), now)
-        .map_err(|error| error.to_string())
-        .and_then(|snapshot| {
-            serde_json::to_vec(&StatusFile::of(&snapshot, now)).map_err(|e| e.to_string())
-        })
+    let written = serde_json::to_vec(&StatusFile::of(snapshot, now))
+        .map_err(|e| e.to_string())
         .and_then(|text| {
             triage_os::replace_file(path, &text, 0o644, triage_os::Durability::Rename)
                 .map_err(|error| error.to_string())
@@ -98,7 +108,7 @@ fn own_heartbeat(record: &PassRecord, source: Source, interval: f64) -> Heartbea
     heartbeat
 }
 
-fn write_textfile(config: &Config, store: &Store) -> Vec<String> {
+fn write_textfile(config: &Config, snapshot: &Snapshot) -> Vec<String> {
     let Some(path) = &config.operation.prometheus_textfile else {
         return Vec::new();
     };
@@ -107,10 +117,6 @@ fn write_textfile(config: &Config, store: &Store) -> Vec<String> {
     {
         return vec![format!("no Prometheus textfile: {refused}")];
     }
-    let snapshot = match store.snapshot(&config.service_names(), now()) {
-        Ok(snapshot) => snapshot,
-        Err(error) => return vec![format!("no Prometheus textfile: {error}")],
-    };
     let text = match render(&snapshot.services, &snapshot.windows, &snapshot.record) {
         Ok(text) => text,
         Err(error) => return vec![format!("no Prometheus textfile: {error}")],
