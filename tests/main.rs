@@ -18,6 +18,7 @@ mod packages;
 mod packaging;
 mod readme_writers;
 mod remediate;
+mod remediate_clock;
 mod remediate_operation;
 mod remediate_trust;
 mod runner;

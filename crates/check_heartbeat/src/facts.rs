@@ -12,6 +12,8 @@ pub struct HostFacts {
     pub now: f64,
     /// This boot's id, when `/proc` has one.
     pub boot_id: Option<String>,
+    /// CLOCK_BOOTTIME, for stalls: no clock step moves it.
+    pub boot_clock: f64,
 }
 
 /// What was found at one heartbeat path.

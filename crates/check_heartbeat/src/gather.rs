@@ -10,7 +10,7 @@ use triage_proc::{Liveness, ProcError, liveness, read_stat, to_pid};
 
 use crate::cli::Args;
 use crate::facts::{Found, HeartbeatFacts, HostFacts, ProcessFacts, SourceFacts, StallFact};
-use crate::stall::StallStore;
+use crate::stall::{ObservedAt, StallStore};
 
 /// A directory given with --dir that cannot be listed.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,7 @@ pub fn host_facts() -> HostFacts {
     HostFacts {
         now: triage_heartbeat::now_unix(),
         boot_id: triage_proc::boot_id().ok(),
+        boot_clock: triage_os::boot_seconds(),
     }
 }
 
@@ -109,7 +110,11 @@ pub fn gather(
                     (false, _) => StallFact::NotTracked,
                     (true, None) => StallFact::NoIteration,
                     (true, Some(iteration)) => {
-                        stall.observe(path, &key_of(path, &heartbeat), iteration, host.now)
+                        let at = ObservedAt {
+                            wall: host.now,
+                            boot: host.boot_id.as_deref().map(|boot| (boot, host.boot_clock)),
+                        };
+                        stall.observe(path, &key_of(path, &heartbeat), iteration, at)
                     }
                 };
                 Found::Heartbeat(Box::new(HeartbeatFacts {

@@ -10,7 +10,7 @@ pub mod private;
 pub mod root_certs;
 
 pub use atomic::{Durability, ReplaceError, random_u64, replace_file};
-pub use clock::now_unix;
+pub use clock::{boot_seconds, now_unix};
 pub use io_error::describe_io;
 pub use private::{
     PrivateError, check_private_file, check_root_dir, open_private, open_private_append,

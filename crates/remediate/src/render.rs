@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use triage_core::duration::format_duration;
 
 use crate::decide::{EventVerdict, Verdict};
-use crate::engine::{RunReport, ServiceReport, Skipped};
+use crate::engine::{RunReport, ServiceReport};
 use crate::model::{HistoryEntry, Maintenance, PassRecord, RunId, RunSummary, ServiceState, Time};
 
 /// `app: CRITICAL heartbeat 400s old -> remediating (attempt 1): run 7 succeeded (kill ok,
@@ -16,7 +16,11 @@ pub fn pass_line(report: &ServiceReport) -> String {
         return format!(
             "{}: not checked ({})",
             report.service,
-            report.skipped.as_ref().map(skipped).unwrap_or_default()
+            report
+                .skipped
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         );
     };
     let verdict = match &report.verdict {
@@ -49,7 +53,7 @@ pub fn pass_line(report: &ServiceReport) -> String {
                 .collect();
             format!(": run {} {} ({})", run.id, run.outcome, steps.join(", "))
         }
-        (None, Some(why)) => format!(": {}", skipped(why)),
+        (None, Some(why)) => format!(": {why}"),
         (None, None) => String::new(),
     };
     format!(
@@ -60,13 +64,12 @@ pub fn pass_line(report: &ServiceReport) -> String {
     )
 }
 
-/// Why a service was not checked, or its pipeline not run, in words.
-fn skipped(why: &Skipped) -> String {
-    match why {
-        Skipped::Disabled => "disabled".to_owned(),
-        Skipped::LockBusy => "pipeline not run: another remediate is running it".to_owned(),
-        Skipped::LockFailed(why) => format!("pipeline not run: {why}"),
-    }
+/// The line a pass that saw the wall clock step says before its services'.
+pub fn clock_step_line(step: f64) -> String {
+    format!(
+        "the wall clock stepped {step:+.0}s since the last pass: checks recorded, no verdicts \
+         this pass (heartbeat ages are off by the step); deadlines run on the boot clock"
+    )
 }
 
 /// `api: run 4 was interrupted (remediate stopped during it)`.

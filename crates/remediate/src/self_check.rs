@@ -5,7 +5,9 @@
 use triage_core::duration::format_duration;
 use triage_core::{CheckResult, Perfdata, State, Subcheck, Thresholds, Uom};
 
-use crate::model::{Maintenance, PassRecord, ServiceState, ServiceStatus, Time};
+use crate::model::{
+    CLOCK_STEP_TOLERANCE, Maintenance, PassRecord, ServiceState, ServiceStatus, Time,
+};
 
 /// Judges the services' stored states at `now`; `max_pass_age` is how old the last pass
 /// may be. A service in a maintenance window is OK whatever its state: people are on it.
@@ -61,23 +63,39 @@ pub fn self_check<S: AsRef<str>>(
         .filter(|s| s.state != State::Ok)
         .map(|s| s.output.clone())
         .collect();
+    let ahead = last_pass
+        .map(|at| at - now)
+        .filter(|ahead| *ahead > CLOCK_STEP_TOLERANCE);
     let age = last_pass.map(|at| (now - at).max(0.0));
-    let age_state = match age {
-        Some(age) if age > max_pass_age => {
-            problems.insert(
-                0,
-                format!(
-                    "last pass {} ago (cron or the timer stopped?)",
-                    format_duration(age)
-                ),
-            );
-            State::Critical
+    let age_state = if let Some(ahead) = ahead {
+        // Times are on the steady clock; one in the future means the state came from
+        // another clock (a copied database, a reboot after a step): ages mean nothing.
+        problems.insert(
+            0,
+            format!(
+                "clock trouble: the last pass is {} in the future",
+                format_duration(ahead)
+            ),
+        );
+        State::Warning
+    } else {
+        match age {
+            Some(age) if age > max_pass_age => {
+                problems.insert(
+                    0,
+                    format!(
+                        "last pass {} ago (cron or the timer stopped?)",
+                        format_duration(age)
+                    ),
+                );
+                State::Critical
+            }
+            None if !states.is_empty() => {
+                problems.insert(0, "no pass has run yet".to_owned());
+                State::Critical
+            }
+            _ => State::Ok,
         }
-        None if !states.is_empty() => {
-            problems.insert(0, "no pass has run yet".to_owned());
-            State::Critical
-        }
-        _ => State::Ok,
     };
     let state = State::worst_of(subchecks.iter().map(|s| s.state).chain([age_state]));
     let summary = if problems.is_empty() {
@@ -205,6 +223,26 @@ mod tests {
         assert_eq!(
             result.subchecks[0].output,
             "api: in maintenance until 1970-01-01 01:16:40 UTC (disk swap)"
+        );
+    }
+
+    #[test]
+    fn a_last_pass_in_the_future_is_clock_trouble_not_zero_seconds_ago() {
+        let record = PassRecord {
+            passes: 3,
+            last_started: Some(1_000.0),
+            last_finished: Some(1_100.0),
+            last_ok: Some(true),
+        };
+        let states: Vec<(&str, ServiceState)> = vec![("api", ServiceState::default())];
+        let result = self_check(&states, &[], &record, 1_000.0, 300.0);
+        assert_eq!(result.state, State::Warning);
+        assert!(
+            result
+                .summary
+                .contains("clock trouble: the last pass is 100s in the future"),
+            "{}",
+            result.summary
         );
     }
 }

@@ -16,6 +16,7 @@ fn host() -> HostFacts {
     HostFacts {
         now: NOW,
         boot_id: Some(BOOT.into()),
+        boot_clock: 500.0,
     }
 }
 

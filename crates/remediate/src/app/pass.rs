@@ -92,7 +92,6 @@ fn one_pass(
         }
         Err(other) => return Err(AppError::Lock(other)),
     };
-    let started = now();
     let ping = teller.pass_started();
     let mut store = match Store::open(&config.db_path) {
         Ok(store) => store,
@@ -102,6 +101,8 @@ fn one_pass(
             return Err(error.into());
         }
     };
+    // After the open: the store's anchor sets the steady clock this process counts on.
+    let started = now();
     let (report, mut lines) = match pass_in_store(config, source, stop, teller, &mut store) {
         Ok(done) => done,
         Err(error) => {
@@ -119,6 +120,9 @@ fn one_pass(
         );
         return Ok(None);
     }
+    if let Some(step) = report.clock_step {
+        lines.push(render::clock_step_line(step));
+    }
     for line in &lines {
         say(out, line);
     }
@@ -135,7 +139,7 @@ fn one_pass(
         lines.push(line);
     }
     let ok = worst == Exit::Ok;
-    let record = store.record_pass(started, now(), ok)?;
+    let record = store.record_pass(started, now(), ok, report.wall_offset)?;
     telemetry::after_pass(config, &store, &record, source)
         .into_iter()
         .for_each(|problem| eprintln!("remediate: {problem}"));

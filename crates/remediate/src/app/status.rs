@@ -9,7 +9,7 @@ use triage_core::{CheckResult, OutputFormat};
 
 use super::{AppError, Exit, say};
 use crate::config::{self, Config};
-use crate::model::{ServiceStatus, StatusFile, now};
+use crate::model::{ServiceStatus, StatusFile, adopt_anchor, now};
 use crate::render;
 use crate::store::Store;
 
@@ -49,12 +49,17 @@ pub(super) fn status(config: &Config, json: bool, out: &mut dyn Write) -> Result
 pub(super) fn as_plugin(config_path: &Path, format: OutputFormat, max_pass_age: f64) -> ExitCode {
     triage_core::runner::report(PLUGIN, format, || -> Result<CheckResult, AppError> {
         let config = config::load(config_path)?;
-        let now = now();
-        let snapshot = if config::effective_uid() == Some(0) {
+        // Ages are counted on the steady clock the times were stored on: the store's, or
+        // the one the snapshot names; so each `now` is read after it.
+        let (snapshot, now) = if config::effective_uid() == Some(0) {
             let store = Store::open(&config.db_path)?;
-            store.snapshot(&config.service_names(), now)?
+            let now = now();
+            (store.snapshot(&config.service_names(), now)?, now)
         } else {
-            read_status_file(&config.operation.status_file)?.snapshot(now)
+            let file = read_status_file(&config.operation.status_file)?;
+            adopt_anchor(file.clock.clone());
+            let now = now();
+            (file.snapshot(now), now)
         };
         Ok(crate::self_check::self_check(
             &snapshot.services,

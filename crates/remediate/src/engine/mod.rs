@@ -101,6 +101,23 @@ pub enum Skipped {
     LockBusy,
     /// Its lock could not be taken, and why.
     LockFailed(String),
+    /// The wall clock stepped by this many seconds since the last pass (or during this
+    /// one): the check is recorded, no verdict taken.
+    ClockStep(f64),
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skipped::Disabled => write!(f, "disabled"),
+            Skipped::LockBusy => write!(f, "pipeline not run: another remediate is running it"),
+            Skipped::LockFailed(why) => write!(f, "pipeline not run: {why}"),
+            Skipped::ClockStep(step) => write!(
+                f,
+                "no verdict: the wall clock stepped {step:+.0}s since the last pass"
+            ),
+        }
+    }
 }
 
 /// A pipeline run.
@@ -121,4 +138,8 @@ pub struct PassReport {
     pub services: Vec<ServiceReport>,
     /// Stopped while checking: nothing was recorded.
     pub abandoned: bool,
+    /// The wall-clock step this pass saw, if any: it judged nothing.
+    pub clock_step: Option<f64>,
+    /// The wall clock's lead over the steady clock after the checks, for the next pass.
+    pub wall_offset: f64,
 }

@@ -15,7 +15,9 @@ use crate::act::{identity, orphans};
 use crate::config::{Check, Service};
 use crate::decide::{Seen, Verdict, decide, notifications};
 use crate::lock::{LockError, ServiceLock};
-use crate::model::{Decision, RunReason, ServiceState, ServiceStatus, Source, now};
+use crate::model::{
+    Decision, RunReason, ServiceState, ServiceStatus, Source, clock_step, now, wall_offset,
+};
 use crate::notify::Notice;
 use crate::probe::{Observation, Stall};
 use crate::store::{Store, StoreError};
@@ -37,6 +39,8 @@ pub fn check_pass(
 ) -> Result<PassReport, StoreError> {
     let config = engine.config;
     let started = now();
+    let offset_before = wall_offset();
+    let last_offset = store.last_wall_offset()?;
     let maintenance: HashMap<String, f64> = store
         .active_maintenance(started)?
         .into_iter()
@@ -52,8 +56,16 @@ pub fn check_pass(
         return Ok(PassReport {
             services: Vec::new(),
             abandoned: true,
+            clock_step: None,
+            wall_offset: offset_before,
         });
     };
+    // Heartbeat ages are read on the wall clock: across a step they are wrong by the step,
+    // so a pass that saw one records its checks and judges nothing.
+    let offset_after = wall_offset();
+    let stepped = last_offset
+        .and_then(|last| clock_step(last, offset_before))
+        .or_else(|| clock_step(offset_before, offset_after));
     let busy: HashSet<&str> = to_check
         .iter()
         .filter(|s| ServiceLock::is_held(&config.lock_path, &s.name))
@@ -89,6 +101,27 @@ pub fn check_pass(
         let (verdict, mut next) = decide(service, &prior, facts, &lookup, at);
         next.last_summary = Some(seen.summary.clone());
         pass.record_check(&service.name, seen.state, &seen.summary, at)?;
+        if let Some(step) = stepped {
+            pass.record_decision(&Decision {
+                service: service.name.clone(),
+                at,
+                source,
+                state: Some(seen.state),
+                state_type: None,
+                attempt: None,
+                decision: Skipped::ClockStep(step).to_string(),
+                run: None,
+            })?;
+            statuses.insert(service.name.clone(), prior.status);
+            reports.push(ServiceReport {
+                service: service.name.clone(),
+                check: Some((seen.state, seen.summary.clone())),
+                verdict: None,
+                run: None,
+                skipped: Some(Skipped::ClockStep(step)),
+            });
+            continue;
+        }
         pass.save_service(&service.name, &next)?;
         if let Some(line) = verdict.audit_line() {
             pass.record_decision(&Decision {
@@ -147,6 +180,8 @@ pub fn check_pass(
     Ok(PassReport {
         services: reports,
         abandoned: false,
+        clock_step: stepped,
+        wall_offset: offset_after,
     })
 }
 

@@ -19,7 +19,10 @@ pub use run::{
 };
 pub use service::{ServiceState, ServiceStatus, ServiceStatusParseError};
 pub use status_file::{StatusEntry, StatusFile};
-pub use time::{Time, now};
+pub use time::{
+    Anchor, CLOCK_STEP_TOLERANCE, Time, adopt_anchor, anchor, clock_step, now, to_wall, wall_now,
+    wall_offset,
+};
 
 /// A pipeline run's id in the store.
 pub type RunId = i64;

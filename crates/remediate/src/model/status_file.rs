@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot};
+use super::{Anchor, Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot};
 
 /// The snapshot as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,9 @@ pub struct StatusFile {
     pub last_ok: Option<bool>,
     /// Each configured service, in the configuration's order.
     pub services: Vec<StatusEntry>,
+    /// The steady clock its times are on, so a reader counts ages on the same one.
+    #[serde(default)]
+    pub clock: Option<Anchor>,
 }
 
 /// One service in the snapshot: what the self-check judges, nothing more.
@@ -39,10 +42,11 @@ pub struct StatusEntry {
 }
 
 impl StatusFile {
-    /// The snapshot of `snapshot`, written at `now`.
-    pub fn of(snapshot: &Snapshot, now: f64) -> StatusFile {
+    /// The snapshot of `snapshot`, written at `now` on the steady clock `clock`.
+    pub fn of(snapshot: &Snapshot, now: f64, clock: Option<Anchor>) -> StatusFile {
         let record = snapshot.record;
         StatusFile {
+            clock,
             written: now,
             passes: record.passes,
             last_started: record.last_started,
@@ -142,7 +146,7 @@ mod tests {
                 last_ok: Some(false),
             },
         };
-        let text = serde_json::to_string(&StatusFile::of(&snapshot, 1000.0)).expect("json");
+        let text = serde_json::to_string(&StatusFile::of(&snapshot, 1000.0, None)).expect("json");
         let read: StatusFile = serde_json::from_str(&text).expect("read");
         let back = read.snapshot(1000.0);
         assert_eq!(back.record, snapshot.record);

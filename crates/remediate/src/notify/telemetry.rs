@@ -8,7 +8,8 @@ use triage_notify::textfile::{Exposition, ExpositionError, MetricKind, write_ato
 
 use crate::config::Config;
 use crate::model::{
-    Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot, Source, StatusFile, now,
+    Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot, Source, StatusFile, anchor,
+    now, wall_offset,
 };
 use crate::store::Store;
 
@@ -71,7 +72,7 @@ fn write_views(config: &Config, store: &Store) -> Vec<String> {
 /// `status --output-format` would, which the monitoring core shows anyway).
 fn write_status_file(config: &Config, snapshot: &Snapshot, now: f64) -> Vec<String> {
     let path = &config.operation.status_file;
-    let written = serde_json::to_vec(&StatusFile::of(snapshot, now))
+    let written = serde_json::to_vec(&StatusFile::of(snapshot, now, Some(anchor())))
         .map_err(|e| e.to_string())
         .and_then(|text| {
             triage_os::replace_file(path, &text, 0o644, triage_os::Durability::Rename)
@@ -117,7 +118,12 @@ fn write_textfile(config: &Config, snapshot: &Snapshot) -> Vec<String> {
     {
         return vec![format!("no Prometheus textfile: {refused}")];
     }
-    let text = match render(&snapshot.services, &snapshot.windows, &snapshot.record) {
+    let text = match render(
+        &snapshot.services,
+        &snapshot.windows,
+        &snapshot.record,
+        wall_offset(),
+    ) {
         Ok(text) => text,
         Err(error) => return vec![format!("no Prometheus textfile: {error}")],
     };
@@ -132,11 +138,13 @@ fn write_textfile(config: &Config, snapshot: &Snapshot) -> Vec<String> {
 
 /// The textfile: per service its status (one series per status, 1 for the current one),
 /// last check state, failures in a row, last check and run times, maintenance, and the
-/// pipeline counters; then the passes. Pure.
+/// pipeline counters; then the passes. Times are stored on the steady clock; Prometheus
+/// compares them with its own wall clock, so they are shown `wall_offset` later. Pure.
 pub fn render<S: AsRef<str>>(
     states: &[(S, ServiceState)],
     windows: &[Maintenance],
     record: &PassRecord,
+    wall_offset: f64,
 ) -> Result<String, ExpositionError> {
     let mut text = Exposition::new();
     {
@@ -172,14 +180,14 @@ pub fn render<S: AsRef<str>>(
         "remediate_service_last_check_timestamp_seconds",
         "When the service was last checked, in Unix seconds.",
         states,
-        |s| s.last_check,
+        |s| s.last_check.map(|at| at + wall_offset),
     )?;
     gauge(
         &mut text,
         "remediate_service_last_remediation_timestamp_seconds",
         "When the service's last recovery pipeline started, in Unix seconds.",
         states,
-        |s| s.last_run,
+        |s| s.last_run.map(|at| at + wall_offset),
     )?;
     {
         let mut family = text.family(
@@ -200,7 +208,7 @@ pub fn render<S: AsRef<str>>(
             MetricKind::Gauge,
         )?;
         for window in windows {
-            family.sample(&[("service", &window.service)], window.until)?;
+            family.sample(&[("service", &window.service)], window.until + wall_offset)?;
         }
     }
     counter(
@@ -231,7 +239,7 @@ pub fn render<S: AsRef<str>>(
             "When the last pass ended, in Unix seconds.",
             MetricKind::Gauge,
         )?;
-        family.sample(&[], at)?;
+        family.sample(&[], at + wall_offset)?;
     }
     if let (Some(started), Some(finished)) = (record.last_started, record.last_finished) {
         let mut family = text.family(

@@ -10,7 +10,7 @@ use triage_notify::{Outbox, healthchecks::Pinger};
 
 use crate::act::StepReport;
 use crate::config::{Config, NotificationKind, Service, Webhook};
-use crate::model::{RunId, Source};
+use crate::model::{RunId, Source, to_wall};
 
 /// What happened to a service, for the webhooks.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub fn body(notice: &Notice, host: &str) -> Value {
         "attempt": notice.attempt,
         "run_id": notice.run_id,
         "source": notice.source.as_str(),
-        "timestamp": triage_heartbeat::Timestamp(notice.at).to_rfc3339(),
+        "timestamp": triage_heartbeat::Timestamp(to_wall(notice.at)).to_rfc3339(),
         "steps": steps,
         "text": text(notice, host),
     })

@@ -7,6 +7,7 @@ use triage_core::State;
 use super::*;
 use crate::act::StepReport;
 use crate::decide::IgnoreReason;
+use crate::engine::Skipped;
 use crate::model::{
     Decision, RunOutcome, RunProgress, ServiceStatus, Source, StateType, StepOutcome, StepRecord,
 };

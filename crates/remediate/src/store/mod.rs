@@ -7,6 +7,7 @@
 //! never resumed or repeated.
 
 mod audit;
+mod clock;
 mod error;
 mod history;
 mod owner;
@@ -25,8 +26,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use triage_core::{State, describe_io};
 
 use crate::model::{
-    Decision, HistoryEntry, Maintenance, PassRecord, RunId, RunOutcome, RunSummary, ServiceState,
-    Snapshot, Source, StepRecord,
+    Anchor, Decision, HistoryEntry, Maintenance, PassRecord, RunId, RunOutcome, RunSummary,
+    ServiceState, Snapshot, Source, StepRecord,
 };
 
 pub use error::StoreError;
@@ -96,12 +97,31 @@ impl Store {
         Ok(store)
     }
 
-    /// Settings, schema, and the runs abandoned by dead processes.
+    /// Settings, schema, the steady clock, and the runs abandoned by dead processes.
     fn prepare(&mut self) -> Result<(), Failure> {
         self.configure()?;
         schema::prepare(&mut self.conn)?;
+        self.adopt_clock()?;
         self.interrupted = runs::interrupt_orphans(&mut self.conn, self.owner.boot_id.as_deref())?;
         Ok(())
+    }
+
+    /// Counts on the steady clock this boot's earlier processes counted on; the first
+    /// process of a boot keeps its own anchor for the others. A failure to keep it (a
+    /// full disk) is no reason not to work: the next process tries again.
+    fn adopt_clock(&mut self) -> Result<(), Failure> {
+        let stored = clock::stored_anchor(&self.conn)?;
+        let anchor: Anchor = crate::model::adopt_anchor(stored.clone());
+        if stored.as_ref() != Some(&anchor) {
+            let _ = clock::keep_anchor(&self.conn, &anchor);
+        }
+        Ok(())
+    }
+
+    /// The wall clock's lead over the steady clock at the last pass of this boot, to tell
+    /// a step since.
+    pub fn last_wall_offset(&self) -> Result<Option<f64>, StoreError> {
+        clock::last_wall_offset(&self.conn).map_err(|failure| failure.at(&self.path))
     }
 
     /// The database file.
@@ -211,14 +231,17 @@ impl Store {
         audit::active_maintenance(&self.conn, now).map_err(|failure| failure.at(&self.path))
     }
 
-    /// Counts a finished pass and returns the updated bookkeeping.
+    /// Counts a finished pass, with the wall clock's lead it measured, and returns the
+    /// updated bookkeeping.
     pub fn record_pass(
         &mut self,
         started: f64,
         finished: f64,
         ok: bool,
+        wall_offset: f64,
     ) -> Result<PassRecord, StoreError> {
-        audit::record_pass(&mut self.conn, started, finished, ok)
+        clock::keep_wall_offset(&self.conn, wall_offset)
+            .and_then(|()| audit::record_pass(&mut self.conn, started, finished, ok))
             .map_err(|failure| failure.at(&self.path))
     }
 

@@ -43,8 +43,7 @@ impl Owner {
 
 /// The kernel's id for this boot; PIDs and start times only mean something within one.
 fn boot_id() -> Option<String> {
-    let text = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    Some(text.trim().to_owned()).filter(|id| !id.is_empty())
+    triage_proc::boot_id().ok().filter(|id| !id.is_empty())
 }
 
 /// Field 22 of `/proc/PID/stat` (start time in clock ticks since boot); None when the

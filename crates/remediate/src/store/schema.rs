@@ -9,7 +9,7 @@ use super::error::Failure;
 pub(super) const APPLICATION_ID: i32 = 0x5472_526d;
 
 /// Migrations in order; a database at `user_version` N has had the first N applied.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The version this build creates and understands.
 pub(super) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -132,6 +132,19 @@ CREATE TABLE meta (
 // The cgroup a started service was put in, so `kill` ends what left its process group.
 const V3: &str = "
 ALTER TABLE services ADD COLUMN cgroup TEXT;
+";
+
+// The steady clock's anchor for the current boot (see `model::time`), one row: every
+// process of one boot measures deadlines on the same clock. `wall_offset` is the wall
+// clock's lead at the last pass of this boot, to see a step between passes.
+const V4: &str = "
+CREATE TABLE clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    boot_id TEXT NOT NULL,
+    boot REAL NOT NULL,
+    steady REAL NOT NULL,
+    wall_offset REAL
+) STRICT;
 ";
 
 /// Creates or migrates the schema. An up-to-date database is only read, so opening never

@@ -209,8 +209,9 @@ fn a_database_from_a_newer_remediate_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{} was written by a newer remediate (schema version 99, this one knows up to 3)",
-            path.display()
+            "{} was written by a newer remediate (schema version 99, this one knows up to {})",
+            path.display(),
+            super::schema::SCHEMA_VERSION
         )
     );
 }

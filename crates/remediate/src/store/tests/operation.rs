@@ -129,8 +129,8 @@ fn counters_only_grow_and_survive_saves_and_pruning() {
 fn passes_are_counted_with_their_times() {
     let (_dir, mut store) = open_temp();
     assert_eq!(store.pass_record().expect("record"), PassRecord::default());
-    store.record_pass(10.0, 12.0, true).expect("pass");
-    let record = store.record_pass(20.0, 21.5, false).expect("pass");
+    store.record_pass(10.0, 12.0, true, 0.0).expect("pass");
+    let record = store.record_pass(20.0, 21.5, false, 0.0).expect("pass");
     assert_eq!(
         record,
         PassRecord {
