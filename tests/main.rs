@@ -20,5 +20,6 @@ mod readme_writers;
 mod remediate;
 mod remediate_clock;
 mod remediate_operation;
+mod remediate_storage;
 mod remediate_trust;
 mod runner;

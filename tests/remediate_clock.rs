@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Run, bin, run_bounded};
+use crate::support::{Run, bin, line_of, run_bounded};
 
 /// A directory with one service whose heartbeat never appears, recovered by a step that
 /// only echoes; the status of nothing else on the machine is touched.
@@ -72,13 +72,6 @@ fn faketime() -> &'static Path {
 fn ok(run: Run) -> Run {
     assert!(run.code <= 1, "{run:?}");
     run
-}
-
-fn line_of<'a>(run: &'a Run, service: &str) -> &'a str {
-    run.stdout
-        .lines()
-        .find(|line| line.starts_with(&format!("{service}: ")))
-        .unwrap_or_else(|| panic!("no line for {service}: {run:?}"))
 }
 
 #[test]

@@ -100,6 +100,14 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Run {
     }
 }
 
+/// The line a remediate pass printed for `service` (`service: ...`).
+pub fn line_of<'a>(run: &'a Run, service: &str) -> &'a str {
+    run.stdout
+        .lines()
+        .find(|line| line.starts_with(&format!("{service}: ")))
+        .unwrap_or_else(|| panic!("no line for {service}: {run:?}"))
+}
+
 /// Runs a binary with arguments, 20 s at most.
 pub fn run<S: AsRef<OsStr>>(binary: &Path, args: &[S]) -> Run {
     run_bounded(Command::new(binary).args(args), Duration::from_secs(20))

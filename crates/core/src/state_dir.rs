@@ -71,7 +71,9 @@ pub fn record_name(prefix: &str, readable: &str, identity: &[u8]) -> String {
     format!("{prefix}-{readable}-{:016x}.json", fnv1a(identity))
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a: a name from bytes that is the same across runs and builds, which std's
+/// hasher is not.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })

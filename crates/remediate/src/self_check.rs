@@ -6,8 +6,57 @@ use triage_core::duration::format_duration;
 use triage_core::{CheckResult, Perfdata, State, Subcheck, Thresholds, Uom};
 
 use crate::model::{
-    CLOCK_STEP_TOLERANCE, Maintenance, PassRecord, ServiceState, ServiceStatus, Time,
+    CLOCK_STEP_TOLERANCE, LOSS_SHOWN_FOR, Loss, Maintenance, PassRecord, ServiceState,
+    ServiceStatus, Snapshot, Time,
 };
+
+/// The self-check of a whole snapshot: the services and passes as [`self_check`] judges
+/// them, and before them what happened to the store itself: state lost in the last day
+/// is CRITICAL, a record kept in memory because the database cannot be written WARNING.
+pub fn check_snapshot(snapshot: &Snapshot, now: f64, max_pass_age: f64) -> CheckResult {
+    let mut result = self_check(
+        &snapshot.services,
+        &snapshot.windows,
+        &snapshot.record,
+        now,
+        max_pass_age,
+    );
+    let troubles = store_troubles(&snapshot.losses, snapshot.degraded.as_deref(), now);
+    if troubles.is_empty() {
+        return result;
+    }
+    let said: Vec<&str> = troubles.iter().map(|t| t.output.as_str()).collect();
+    result.summary = if result.state == State::Ok {
+        said.join(", ")
+    } else {
+        format!("{}, {}", said.join(", "), result.summary)
+    };
+    result.state = State::worst_of(troubles.iter().map(|t| t.state).chain([result.state]));
+    result.subchecks.splice(0..0, troubles);
+    result
+}
+
+fn store_troubles(losses: &[Loss], degraded: Option<&str>, now: f64) -> Vec<Subcheck> {
+    let mut troubles: Vec<Subcheck> = losses
+        .iter()
+        .filter(|loss| now - loss.at < LOSS_SHOWN_FOR)
+        .map(|loss| {
+            Subcheck::new(
+                "state",
+                State::Critical,
+                format!("state was lost at {}: {}", Time(loss.at), loss.reason),
+            )
+        })
+        .collect();
+    if let Some(why) = degraded {
+        troubles.push(Subcheck::new(
+            "store",
+            State::Warning,
+            format!("audit degraded, healing goes on: {why}"),
+        ));
+    }
+    troubles
+}
 
 /// Judges the services' stored states at `now`; `max_pass_age` is how old the last pass
 /// may be. A service in a maintenance window is OK whatever its state: people are on it.
@@ -223,6 +272,43 @@ mod tests {
         assert_eq!(
             result.subchecks[0].output,
             "api: in maintenance until 1970-01-01 01:16:40 UTC (disk swap)"
+        );
+    }
+
+    #[test]
+    fn lost_state_is_critical_for_a_day_and_a_degraded_audit_a_warning() {
+        let mut snapshot = Snapshot {
+            services: vec![("api".to_owned(), state(ServiceStatus::Healthy, 990.0))],
+            windows: Vec::new(),
+            record: PassRecord {
+                passes: 1,
+                last_started: Some(990.0),
+                last_finished: Some(995.0),
+                last_ok: Some(true),
+            },
+            losses: vec![Loss {
+                at: 900.0,
+                reason: "the database was empty".into(),
+            }],
+            degraded: None,
+        };
+        let lost = check_snapshot(&snapshot, 1000.0, 300.0);
+        assert_eq!(lost.state, State::Critical);
+        assert!(
+            lost.summary.starts_with("state was lost at ")
+                && lost.summary.ends_with(": the database was empty"),
+            "{}",
+            lost.summary
+        );
+        let a_day_later = check_snapshot(&snapshot, 900.0 + LOSS_SHOWN_FOR + 1.0, 1e9);
+        assert_eq!(a_day_later.state, State::Ok, "{}", a_day_later.summary);
+        snapshot.losses.clear();
+        snapshot.degraded = Some("disk full".into());
+        let degraded = check_snapshot(&snapshot, 1000.0, 300.0);
+        assert_eq!(degraded.state, State::Warning);
+        assert_eq!(
+            degraded.summary,
+            "audit degraded, healing goes on: disk full"
         );
     }
 

@@ -35,14 +35,7 @@ fn cgroup_of(pid: &str) -> Option<String> {
 /// The name of `service`'s cgroup for the remediate whose logs go to `log`: the log's
 /// path tells two configurations (and two test directories) apart.
 pub fn name_for(service: &str, log: &Path) -> String {
-    // FNV-1a: stable across runs and builds, which std's hasher is not.
-    let hash = log
-        .as_os_str()
-        .as_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = triage_core::state_dir::fnv1a(log.as_os_str().as_bytes());
     format!("{service}.{:08x}", hash as u32)
 }
 

@@ -11,12 +11,21 @@ use crate::model::{Source, now};
 use crate::notify::{Teller, telemetry};
 use crate::render;
 use crate::stop::Stop;
-use crate::store::Store;
+use crate::store::{Keeper, Store};
 
 /// `remediate check`: one pass, a line per service.
 pub(super) fn check(config: &Config, out: &mut dyn Write) -> Result<Exit, AppError> {
     let teller = Teller::new(config);
-    let exit = one_pass(config, Source::Cron, &Stop::new(), &teller, out, true)?;
+    let mut keeper = Keeper::new(&config.db_path, spare_path(&config.db_path));
+    let exit = one_pass(
+        config,
+        Source::Cron,
+        &Stop::new(),
+        &teller,
+        &mut keeper,
+        out,
+        true,
+    )?;
     report_failures(teller.finish());
     Ok(exit.unwrap_or(Exit::Ok))
 }
@@ -42,10 +51,21 @@ pub(super) fn watch(
     let _ = out.flush();
     let mut done = 0u64;
     let mut attempted = 0u64;
+    // One for all passes: while the database cannot be written, the copy in memory
+    // carries the counters and budgets from pass to pass.
+    let mut keeper = Keeper::new(&config.db_path, spare_path(&config.db_path));
     while !stop.is_requested() {
         attempted += 1;
         let began = Instant::now();
-        match one_pass(config, Source::Watch, &stop, &teller, out, false) {
+        match one_pass(
+            config,
+            Source::Watch,
+            &stop,
+            &teller,
+            &mut keeper,
+            out,
+            false,
+        ) {
             Ok(Some(_)) => done += 1,
             Ok(None) => {}
             // A broken database or lock file may mend (a full disk emptied): say so and
@@ -78,6 +98,7 @@ fn one_pass(
     source: Source,
     stop: &Stop,
     teller: &Teller,
+    keeper: &mut Keeper,
     out: &mut dyn Write,
     print_all: bool,
 ) -> Result<Option<Exit>, AppError> {
@@ -93,8 +114,11 @@ fn one_pass(
         Err(other) => return Err(AppError::Lock(other)),
     };
     let ping = teller.pass_started();
-    let mut store = match Store::open(&config.db_path) {
-        Ok(store) => store,
+    let store = match keeper.open() {
+        Ok((store, notes)) => {
+            notes.iter().for_each(|note| eprintln!("remediate: {note}"));
+            store
+        }
         Err(error) => {
             // Whoever watches the switch hears that remediate itself is broken.
             ping.finish(false, &format!("remediate: {error}"));
@@ -103,7 +127,18 @@ fn one_pass(
     };
     // After the open: the store's anchor sets the steady clock this process counts on.
     let started = now();
-    let (report, mut lines) = match pass_in_store(config, source, stop, teller, &mut store) {
+    let (store, passed) = match pass_in_store(config, source, stop, teller, store) {
+        // The disk filled (or failed) during the pass, whose writes were rolled back: the
+        // pass is done again on a copy in memory, so healing does not wait for the disk.
+        Err(AppError::Store(error)) if error.is_storage_fault() && store.degraded().is_none() => {
+            eprintln!("remediate: {}", error);
+            let copy = keeper.degrade(&error)?;
+            let passed = pass_in_store(config, source, stop, teller, &mut *copy);
+            (copy, passed)
+        }
+        passed => (store, passed),
+    };
+    let (report, mut lines) = match passed {
         Ok(done) => done,
         Err(error) => {
             ping.finish(false, &format!("remediate: {error}"));
@@ -140,12 +175,28 @@ fn one_pass(
     }
     let ok = worst == Exit::Ok;
     let record = store.record_pass(started, now(), ok, report.wall_offset)?;
-    telemetry::after_pass(config, &store, &record, source)
+    telemetry::after_pass(config, store, &record, source)
         .into_iter()
+        .chain(keeper.keep())
         .for_each(|problem| eprintln!("remediate: {problem}"));
     ping.finish(ok, &lines.join("\n"));
     report_failures(teller.failures());
     Ok(Some(worst))
+}
+
+/// Where a pass on a database that cannot be written keeps its record for the next run:
+/// on /run (a file system of its own, in memory), `/run/triage` as root, else
+/// `$XDG_RUNTIME_DIR/triage`; named after the database, so two configurations never
+/// share one.
+fn spare_path(db_path: &std::path::Path) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if crate::config::effective_uid() == Some(0) {
+        std::path::PathBuf::from("/run/triage")
+    } else {
+        std::path::PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?).join("triage")
+    };
+    let name = triage_core::state_dir::fnv1a(db_path.as_os_str().as_bytes());
+    Some(dir.join(format!("remediate-{name:016x}.spare.db")))
 }
 
 /// The store part of a pass: note interrupted runs, pass, prune. Returns the report and

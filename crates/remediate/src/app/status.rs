@@ -61,10 +61,8 @@ pub(super) fn as_plugin(config_path: &Path, format: OutputFormat, max_pass_age: 
             let now = now();
             (file.snapshot(now), now)
         };
-        Ok(crate::self_check::self_check(
-            &snapshot.services,
-            &snapshot.windows,
-            &snapshot.record,
+        Ok(crate::self_check::check_snapshot(
+            &snapshot,
             now,
             max_pass_age,
         ))

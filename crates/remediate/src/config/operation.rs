@@ -88,7 +88,7 @@ pub(super) fn operation(keys: &OperationKeys, db_path: &Path, p: &mut Problems) 
         ),
         heartbeat_file,
         prometheus_textfile,
-        status_file: db_path.with_extension("status.json"),
+        status_file: crate::model::status_file_path(db_path),
         notify: notify(keys.notify, p),
     }
 }

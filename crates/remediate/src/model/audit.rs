@@ -141,6 +141,22 @@ pub struct Snapshot {
     pub windows: Vec<Maintenance>,
     /// The passes' bookkeeping.
     pub record: PassRecord,
+    /// State lost lately (said for [`LOSS_SHOWN_FOR`] seconds).
+    pub losses: Vec<Loss>,
+    /// Why the record is kept in memory instead of the database, while it is.
+    pub degraded: Option<String>,
+}
+
+/// How long the self-check says a loss of state: a day, so every shift sees it.
+pub const LOSS_SHOWN_FOR: f64 = 86_400.0;
+
+/// State that was lost: when, and how it came to be.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Loss {
+    /// When it was found.
+    pub at: f64,
+    /// What happened, in words.
+    pub reason: String,
 }
 
 /// One line of `remediate history`.

@@ -10,15 +10,15 @@ mod status_file;
 mod time;
 
 pub use audit::{
-    Decision, HistoryEntry, Maintenance, PassRecord, Snapshot, Source, StateType,
-    StateTypeParseError,
+    Decision, HistoryEntry, LOSS_SHOWN_FOR, Loss, Maintenance, PassRecord, Snapshot, Source,
+    StateType, StateTypeParseError,
 };
 pub use labels::state_from_code;
 pub use run::{
     RunOutcome, RunProgress, RunReason, RunSummary, StepOutcome, StepRecord, StoppedBefore,
 };
 pub use service::{ServiceState, ServiceStatus, ServiceStatusParseError};
-pub use status_file::{StatusEntry, StatusFile};
+pub use status_file::{StatusEntry, StatusFile, status_file_path};
 pub use time::{
     Anchor, CLOCK_STEP_TOLERANCE, Time, adopt_anchor, anchor, clock_step, now, to_wall, wall_now,
     wall_offset,

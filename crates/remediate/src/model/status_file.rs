@@ -4,7 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Anchor, Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot};
+use super::{Anchor, Loss, Maintenance, PassRecord, ServiceState, ServiceStatus, Snapshot};
+
+/// Where the status snapshot of the database at `db_path` is: beside it,
+/// `<db_path without .db>.status.json`.
+pub fn status_file_path(db_path: &std::path::Path) -> std::path::PathBuf {
+    db_path.with_extension("status.json")
+}
 
 /// The snapshot as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +30,12 @@ pub struct StatusFile {
     /// The steady clock its times are on, so a reader counts ages on the same one.
     #[serde(default)]
     pub clock: Option<Anchor>,
+    /// State lost lately.
+    #[serde(default)]
+    pub losses: Vec<Loss>,
+    /// Why the record is kept in memory instead of the database, while it is.
+    #[serde(default)]
+    pub degraded: Option<String>,
 }
 
 /// One service in the snapshot: what the self-check judges, nothing more.
@@ -47,6 +59,8 @@ impl StatusFile {
         let record = snapshot.record;
         StatusFile {
             clock,
+            losses: snapshot.losses.clone(),
+            degraded: snapshot.degraded.clone(),
             written: now,
             passes: record.passes,
             last_started: record.last_started,
@@ -107,6 +121,8 @@ impl StatusFile {
                 last_finished: self.last_finished,
                 last_ok: self.last_ok,
             },
+            losses: self.losses.clone(),
+            degraded: self.degraded.clone(),
         }
     }
 }
@@ -145,11 +161,18 @@ mod tests {
                 last_finished: Some(996.0),
                 last_ok: Some(false),
             },
+            losses: vec![Loss {
+                at: 950.0,
+                reason: "the database was corrupt".into(),
+            }],
+            degraded: Some("disk full".into()),
         };
         let text = serde_json::to_string(&StatusFile::of(&snapshot, 1000.0, None)).expect("json");
         let read: StatusFile = serde_json::from_str(&text).expect("read");
         let back = read.snapshot(1000.0);
         assert_eq!(back.record, snapshot.record);
+        assert_eq!(back.losses, snapshot.losses);
+        assert_eq!(back.degraded, snapshot.degraded);
         assert_eq!(back.services[0].1.status, ServiceStatus::Failing);
         assert_eq!(back.services[0].1.last_summary, None);
         assert_eq!(back.windows[0].until, 1100.0);

@@ -28,6 +28,14 @@ pub enum StoreError {
         /// Database file.
         path: PathBuf,
     },
+    /// SQLite found the file damaged (on open, or by `PRAGMA quick_check`).
+    #[error("{path} is corrupt: {reason}")]
+    Corrupt {
+        /// Database file.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
     /// Written by a newer remediate whose layout this one does not know.
     #[error(
         "{path} was written by a newer remediate (schema version {found}, this one knows up to {known})"
@@ -69,6 +77,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A fault of the disk or the file (full, read-only, I/O error, corrupt, cannot be
+    /// opened): healing goes on without the database. Not one of a file that is another
+    /// program's or a newer remediate's, nor a lock another process holds.
+    pub fn is_storage_fault(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Open { .. } | StoreError::Database { .. } | StoreError::Corrupt { .. }
+        )
+    }
+
     /// Classifies a SQLite error so the user reads what to do about it.
     pub(super) fn from_sqlite(path: &Path, error: &rusqlite::Error) -> StoreError {
         let path = path.to_path_buf();
@@ -76,9 +94,13 @@ impl StoreError {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 StoreError::Locked { path }
             }
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-                StoreError::NotOurs { path }
-            }
+            // No SQLite header: more likely a wrong `db_path` than damage, so refused
+            // untouched rather than set aside.
+            Some(ErrorCode::NotADatabase) => StoreError::NotOurs { path },
+            Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path,
+                reason: error.to_string(),
+            },
             // SQLite's own words, without the path rusqlite appends to open errors.
             Some(ErrorCode::CannotOpen) => StoreError::Open {
                 path,
@@ -102,6 +124,7 @@ pub(super) enum Failure {
     TooNew { found: i32, known: i32 },
     NoSuchRun(i64),
     RunEnded(i64, String),
+    Corrupt(String),
 }
 
 impl Failure {
@@ -125,6 +148,7 @@ impl Failure {
             Failure::TooNew { found, known } => StoreError::TooNew { path, found, known },
             Failure::NoSuchRun(id) => StoreError::NoSuchRun { path, id },
             Failure::RunEnded(id, outcome) => StoreError::RunEnded { path, id, outcome },
+            Failure::Corrupt(reason) => StoreError::Corrupt { path, reason },
         }
     }
 }

@@ -11,6 +11,7 @@ mod clock;
 mod error;
 mod history;
 mod owner;
+mod recovery;
 mod runs;
 mod schema;
 mod services;
@@ -26,11 +27,12 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use triage_core::{State, describe_io};
 
 use crate::model::{
-    Anchor, Decision, HistoryEntry, Maintenance, PassRecord, RunId, RunOutcome, RunSummary,
-    ServiceState, Snapshot, Source, StepRecord,
+    Anchor, Decision, HistoryEntry, LOSS_SHOWN_FOR, Maintenance, PassRecord, RunId, RunOutcome,
+    RunSummary, ServiceState, Snapshot, Source, StepRecord,
 };
 
 pub use error::StoreError;
+pub use recovery::Keeper;
 
 use error::Failure;
 use owner::Owner;
@@ -45,12 +47,37 @@ pub struct Store {
     path: PathBuf,
     owner: Owner,
     interrupted: Vec<RunSummary>,
+    /// Set on a copy in memory standing in for a database that cannot be used: why.
+    degraded: Option<String>,
 }
 
 impl Store {
-    /// Opens (creating the directory 0700 and the file 0600) and migrates the database,
-    /// then marks `interrupted` the runs whose process is gone.
+    /// Opens (creating the directory 0711 and the file 0600) and migrates the database,
+    /// checks it (`PRAGMA quick_check`, at most hourly), then marks `interrupted` the runs
+    /// whose process is gone. A corrupt database is set aside (kept, renamed) and a new
+    /// one made; that, and a new one made where the status snapshot shows there was
+    /// state, are recorded as losses, which the self-check says.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        match Store::open_file(path, Expect::EarlierState) {
+            Err(StoreError::Corrupt { reason, .. }) => Store::replace_corrupt(path, &reason),
+            other => other,
+        }
+    }
+
+    /// Sets the corrupt database at `path` aside (kept, renamed) and makes a new one,
+    /// recording the loss.
+    pub(crate) fn replace_corrupt(path: &Path, reason: &str) -> Result<Store, StoreError> {
+        let kept = recovery::set_aside(path)?;
+        let mut store = Store::open_file(path, Expect::Nothing)?;
+        store.record_loss(&format!(
+            "the database was corrupt ({reason}); it is kept as {}, and budgets, counters \
+             and history start again",
+            kept.display()
+        ))?;
+        Ok(store)
+    }
+
+    fn open_file(path: &Path, expect: Expect) -> Result<Store, StoreError> {
         create_file(path)?;
         // No SQLITE_OPEN_URI: a path is a path, even one starting with "file:".
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -64,20 +91,32 @@ impl Store {
             path: path.to_path_buf(),
             owner: Owner::current(),
             interrupted: Vec::new(),
+            degraded: None,
         };
         // Two processes opening a brand-new file at once (`watch` creating it, `status`
         // reading it) can get SQLITE_BUSY without the busy handler being asked: while one
         // switches the file to WAL or recovers the WAL index. That settles in
         // milliseconds, so the opening is tried again, within the same busy timeout.
         let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-        loop {
+        let created = loop {
             match store.prepare() {
                 Err(failure) if failure.is_busy() && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
-                other => return other.map(|()| store).map_err(|failure| failure.at(path)),
+                other => break other.map_err(|failure| failure.at(path))?,
             }
+        };
+        if created == schema::Created::Yes
+            && expect == Expect::EarlierState
+            && let Some(passes) = recovery::passes_the_snapshot_shows(path)
+        {
+            store.record_loss(&format!(
+                "the database was empty (deleted or truncated?) though the status snapshot \
+                 shows {passes} passes: budgets, counters and history start again"
+            ))?;
         }
+        recovery::quick_check_when_due(&store.conn).map_err(|failure| failure.at(path))?;
+        Ok(store)
     }
 
     /// A database in memory, for tests of what uses the store (the engine's): the same
@@ -85,25 +124,44 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
-        let conn =
-            Connection::open_in_memory().map_err(|error| StoreError::from_sqlite(&path, &error))?;
-        let mut store = Store {
-            conn,
-            path: path.clone(),
-            owner: Owner::current(),
-            interrupted: Vec::new(),
-        };
+        let mut store = Store::in_memory_at(&path)?;
         store.prepare().map_err(|failure| failure.at(&path))?;
         Ok(store)
     }
 
+    /// An empty database in memory, not yet prepared, that names `path` in its errors.
+    fn in_memory_at(path: &Path) -> Result<Store, StoreError> {
+        let conn =
+            Connection::open_in_memory().map_err(|error| StoreError::from_sqlite(path, &error))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            owner: Owner::current(),
+            interrupted: Vec::new(),
+            degraded: None,
+        })
+    }
+
     /// Settings, schema, the steady clock, and the runs abandoned by dead processes.
-    fn prepare(&mut self) -> Result<(), Failure> {
+    fn prepare(&mut self) -> Result<schema::Created, Failure> {
         self.configure()?;
-        schema::prepare(&mut self.conn)?;
+        let created = schema::prepare(&mut self.conn)?;
         self.adopt_clock()?;
-        self.interrupted = runs::interrupt_orphans(&mut self.conn, self.owner.boot_id.as_deref())?;
-        Ok(())
+        self.interrupted =
+            runs::interrupt_orphans(&mut self.conn, self.owner.boot_id.as_deref(), None)?;
+        Ok(created)
+    }
+
+    /// Records a loss of state, said on stderr now and by the self-check for a day.
+    fn record_loss(&mut self, reason: &str) -> Result<(), StoreError> {
+        eprintln!("remediate: {}: {reason}", self.path.display());
+        recovery::record_loss(&self.conn, crate::model::now(), reason)
+            .map_err(|failure| failure.at(&self.path))
+    }
+
+    /// Why this is a copy in memory standing in for the database, if it is.
+    pub fn degraded(&self) -> Option<&str> {
+        self.degraded.as_deref()
     }
 
     /// Counts on the steady clock this boot's earlier processes counted on; the first
@@ -178,6 +236,8 @@ impl Store {
                 services,
                 windows: audit::active_maintenance(&tx, now)?,
                 record: audit::pass_record(&tx)?,
+                losses: recovery::losses_since(&tx, now - LOSS_SHOWN_FOR)?,
+                degraded: self.degraded.clone(),
             })
         };
         read().map_err(|failure| failure.at(&self.path))
@@ -323,6 +383,14 @@ impl Store {
         self.conn.pragma_update(None, "foreign_keys", true)?;
         Ok(())
     }
+}
+
+/// What a database being opened should hold: the state the status snapshot shows, or
+/// nothing (one made to replace a corrupt one, whose loss is recorded already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    EarlierState,
+    Nothing,
 }
 
 /// One pass's writes, committed together by [`Pass::commit`]; dropped, it writes nothing.

@@ -129,6 +129,7 @@ pub(super) fn finish(
 pub(super) fn interrupt_orphans(
     conn: &mut Connection,
     current_boot: Option<&str>,
+    abandoned_by: Option<&Owner>,
 ) -> Result<Vec<RunSummary>, Failure> {
     let running = {
         let mut statement = conn.prepare(
@@ -155,7 +156,7 @@ pub(super) fn interrupt_orphans(
     };
     let orphans: Vec<RunSummary> = running
         .into_iter()
-        .filter(|(_, owner)| !owner.is_alive(current_boot))
+        .filter(|(_, owner)| !owner.is_alive(current_boot) || Some(owner) == abandoned_by)
         .map(|(summary, _)| summary)
         .collect();
     if orphans.is_empty() {

@@ -134,6 +134,8 @@ const V3: &str = "
 ALTER TABLE services ADD COLUMN cgroup TEXT;
 ";
 
+// `losses`: state that was lost (a corrupt database set aside, an empty one where a
+// status snapshot shows passes), said loudly by the self-check for a day.
 // The steady clock's anchor for the current boot (see `model::time`), one row: every
 // process of one boot measures deadlines on the same clock. `wall_offset` is the wall
 // clock's lead at the last pass of this boot, to see a step between passes.
@@ -145,13 +147,19 @@ CREATE TABLE clock (
     steady REAL NOT NULL,
     wall_offset REAL
 ) STRICT;
+
+CREATE TABLE losses (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    reason TEXT NOT NULL
+) STRICT;
 ";
 
 /// Creates or migrates the schema. An up-to-date database is only read, so opening never
 /// waits for another process's pass.
-pub(super) fn prepare(conn: &mut Connection) -> Result<(), Failure> {
+pub(super) fn prepare(conn: &mut Connection) -> Result<Created, Failure> {
     if marks(conn)? == (APPLICATION_ID, SCHEMA_VERSION) {
-        return Ok(());
+        return Ok(Created::No);
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (application_id, version) = marks(&tx)?;
@@ -177,7 +185,15 @@ pub(super) fn prepare(conn: &mut Connection) -> Result<(), Failure> {
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
-    Ok(())
+    Ok(if fresh { Created::Yes } else { Created::No })
+}
+
+/// Whether opening made the database: an empty file where state was expected means it
+/// was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Created {
+    Yes,
+    No,
 }
 
 fn marks(conn: &Connection) -> rusqlite::Result<(i32, i32)> {
